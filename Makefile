@@ -1,0 +1,38 @@
+# Two commands matter: `make demo` and `make test`. Everything else is a building block.
+SHELL := /bin/bash
+VENV := $(CURDIR)/.venv
+export PATH := $(VENV)/bin:$(PATH)
+export KVMOPS_PYTHON := $(VENV)/bin/python
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
+PYTEST := $(VENV)/bin/python -m pytest
+
+.PHONY: setup demo test test-unit test-sanity test-lint test-integration changelog-lint build clean
+
+setup:
+	scripts/bootstrap.sh
+
+demo: setup
+	ansible-playbook playbooks/demo.yml
+
+test: setup
+	$(MAKE) --no-print-directory test-unit test-sanity test-lint test-integration
+
+test-unit:
+	$(PYTEST) -q tests/unit
+
+test-sanity:
+	scripts/sanity.sh
+
+test-lint:
+	ansible-lint --profile production
+	antsibull-changelog lint
+
+test-integration:
+	$(PYTEST) -q tests/integration
+
+build:
+	ansible-galaxy collection build --force --output-path .build
+
+clean:
+	rm -rf .build tests/output .pytest_cache
