@@ -1,0 +1,40 @@
+"""Fixed names, addresses and paths of the lab. Every name the lab creates starts with PREFIX."""
+import os
+from pathlib import Path
+
+PREFIX = "kvl-"
+REPO_ROOT = Path(__file__).resolve().parents[3]
+CACHE_DIR = Path(os.environ.get("KVMLAB_CACHE", REPO_ROOT / ".cache" / "lab"))
+RUN_DIR = CACHE_DIR / "run"  # everything of a running lab; `down` deletes it
+ARTIFACTS_DIR = CACHE_DIR / "artifacts"
+IMAGES_DIR = CACHE_DIR / "images"
+KEYS_DIR = CACHE_DIR / "keys"
+VENV_PYTHON = REPO_ROOT / ".venv" / "bin" / "python"
+
+# 10.213.47.0/24 lives only on the lab bridge: .1 root namespace, .2 storage, .11.. hypervisor
+# hosts, .50-.99 static guest addresses, .100-.199 DHCP (reservations by MAC).
+SUBNET_PREFIX = "10.213.47"
+NETMASK_BITS = 24
+BRIDGE = f"{PREFIX}br0"
+BRIDGE_IP = f"{SUBNET_PREFIX}.1"
+STORAGE_IP = f"{SUBNET_PREFIX}.2"
+DHCP_RANGE = (f"{SUBNET_PREFIX}.100", f"{SUBNET_PREFIX}.199")
+MAX_HOSTS = 9
+
+SYSTEM_URI = "qemu:///system"  # the machine's own libvirtd: only Debian guests named PREFIX* go there
+DEBIAN_SUITE = "bookworm"
+LIBVIRT_DIRS = {  # host-namespace directory -> where its libvirtd sees it
+    "etc": "/etc/libvirt",
+    "run": "/run/libvirt",
+    "varlib": "/var/lib/libvirt",
+    "log": "/var/log/libvirt",
+    "cache": "/var/cache/libvirt",
+}
+
+
+def host_name(index: int) -> str:
+    return f"{PREFIX}h{index}"
+
+
+def host_ip(index: int) -> str:
+    return f"{SUBNET_PREFIX}.{10 + index}"
