@@ -9,9 +9,9 @@ root=$PWD
 apt_packages() {
   # Debian packages from bindep.txt (dpkg entries) plus any extra package lists (the lab's)
   awk '/^[a-z0-9]/ && $0 ~ /platform:dpkg/ {print $1}' bindep.txt
-  for f in tests/lab/packages.txt; do
-    [ -f "$f" ] && grep -Ev '^\s*(#|$)' "$f"
-  done
+  if [ -f tests/lab/packages.txt ]; then
+    grep -Ev '^\s*(#|$)' tests/lab/packages.txt
+  fi
   echo python3-venv
 }
 

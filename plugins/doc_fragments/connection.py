@@ -35,6 +35,7 @@ attributes:
     support: full
     description: The diff shows the compared fields before and after.
   platform:
+    support: full
     platforms: posix
     description: Runs on the host that reaches the libvirt daemon.
 '''

@@ -24,6 +24,8 @@ except ImportError:
     etree = None
     LXML_IMPORT_ERROR = traceback.format_exc()
 
+__all__ = ['libvirt', 'etree', 'missing_dependency']
+
 _REQUIREMENTS = (
     ('libvirt-python', lambda: LIBVIRT_IMPORT_ERROR),
     ('lxml', lambda: LXML_IMPORT_ERROR),

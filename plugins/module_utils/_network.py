@@ -136,8 +136,14 @@ class Network(object):
             raise KvmError('read', KIND, self.name, libvirt_reason(exc))
 
     def _dump(self, inactive):
-        flags = libvirt.VIR_NETWORK_XML_INACTIVE if inactive else 0
-        return _xml.parse(self.net.XMLDesc(flags))
+        if inactive:
+            try:
+                return _xml.parse(self.net.XMLDesc(libvirt.VIR_NETWORK_XML_INACTIVE))
+            except libvirt.libvirtError as exc:
+                # drivers without separate live and persistent definitions (the test driver) refuse the flag
+                if exc.get_error_code() not in (libvirt.VIR_ERR_NO_SUPPORT, libvirt.VIR_ERR_INVALID_ARG):
+                    raise
+        return _xml.parse(self.net.XMLDesc(0))
 
     # ------------------------------------------------------------ planning
 
@@ -174,11 +180,11 @@ class Network(object):
             self.net = self.module.conn.networkDefineXML(definition)
         plan.add('define', KIND, self.name, define)
         if self.state == 'active':
-            plan.add('start', KIND, self.name, lambda: self.net.create())
+            plan.add('start', KIND, self.name, self._start)
         autostart = self._desired_autostart()
         if autostart:
             plan.difference('autostart', False, True)
-            plan.add('enable autostart on', KIND, self.name, lambda: self.net.setAutostart(1))
+            plan.add('enable autostart on', KIND, self.name, self._autostart(True))
         self._predicted = dict(uuid=None, bridge=self.desired.get('bridge'), active=self.state == 'active',
                                autostart=bool(autostart), persistent=True)
 
@@ -211,18 +217,18 @@ class Network(object):
             self._plan_live(plan, live_root, recorded=set(d.path for d in config_diffs))
         if self.state == 'active' and not active:
             plan.difference('state', 'inactive', 'active')
-            plan.add('start', KIND, self.name, lambda: self.net.create())
+            plan.add('start', KIND, self.name, self._start)
             runs_after = True
         elif self.state == 'inactive' and active:
             plan.difference('state', 'active', 'inactive')
-            plan.add('stop', KIND, self.name, lambda: self.net.destroy())
+            plan.add('stop', KIND, self.name, self._stop)
             runs_after = False
         autostart_now = bool(self.net.autostart())
         autostart = self._desired_autostart()
         if autostart is not None and bool(autostart) != autostart_now:
             plan.difference('autostart', autostart_now, bool(autostart))
             plan.add('enable autostart on' if autostart else 'disable autostart on', KIND, self.name,
-                     lambda: self.net.setAutostart(1 if autostart else 0))
+                     self._autostart(autostart))
             autostart_now = bool(autostart)
         live_model = merged(config, self.desired)
         self._predicted = dict(uuid=self.net.UUIDString(), bridge=live_model.get('bridge'), active=runs_after,
@@ -277,6 +283,16 @@ class Network(object):
             command_code = getattr(libvirt, _COMMAND[command])
             plan.add('update', KIND, self.name, self._updater(command_code, section_code, index, text, flags),
                      '%s %s (live)' % (command, _describe(section, item)))
+
+    # self.net is looked up late (a define replaces it), so actions resolve it when they run
+    def _start(self):
+        self.net.create()
+
+    def _stop(self):
+        self.net.destroy()
+
+    def _autostart(self, enabled):
+        return lambda: self.net.setAutostart(1 if enabled else 0)
 
     def _updater(self, command, section, index, text, flags):
         return lambda: self.net.update(command, section, index, text, flags)

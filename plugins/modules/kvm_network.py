@@ -22,7 +22,7 @@ description:
     re-attached to the bridge) and is reported as RV(restart_required) otherwise.
   - All input is validated before anything on the host changes.
 author:
-  - kvmops.kvm contributors
+  - kvmops.kvm maintainers (@kvmops)
 extends_documentation_fragment:
   - kvmops.kvm.connection
   - kvmops.kvm.connection.attributes

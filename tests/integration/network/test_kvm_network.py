@@ -285,7 +285,7 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize('args,words', BAD_INPUTS, ids=[a['name'] for a, _ in BAD_INPUTS])
+@pytest.mark.parametrize('args,words', BAD_INPUTS, ids=[case[0]['name'] for case in BAD_INPUTS])
 def test_bad_input_is_rejected_and_changes_nothing(conn, args, words):
     ok('kvm_network', HOSTONLY)
     before = snapshot(conn)

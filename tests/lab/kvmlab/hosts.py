@@ -79,6 +79,7 @@ def ensure_host(state: State, keys: LabKeys, index: int) -> HypervisorHost:
     root = Path(host.state_dir)
     for sub in config.LIBVIRT_DIRS:
         (root / sub).mkdir(parents=True, exist_ok=True)
+    (root / "log" / "qemu").mkdir(exist_ok=True)  # guests' serial logs go there
     _write_libvirt_config(host, root / "etc")
     if not (host.libvirtd and processes.is_running(*host.libvirtd)):
         host.sshd = None  # an sshd lives in the libvirtd's mount namespace: it goes with it
@@ -104,7 +105,7 @@ def _write_libvirt_config(host: HypervisorHost, etc: Path) -> None:
 
 def _start_libvirtd(state: State, host: HypervisorHost, root: Path) -> tuple[int, int]:
     mounts = "; ".join(f"mount --bind {root / sub} {target}" for sub, target in config.LIBVIRT_DIRS.items())
-    script = f"set -e; {mounts}; hostname {host.name}; exec libvirtd --listen --pid-file /run/libvirt/libvirtd.pid"
+    script = f"set -e; {mounts}; {network.private_etc_mounts(root, host.name)}; exec libvirtd --listen --pid-file /run/libvirt/libvirtd.pid"
     pid, started = processes.spawn(
         ["ip", "netns", "exec", host.netns, "unshare", "-m", "-u", "--propagation", "private", "sh", "-c", script],
         root / "libvirtd.out")
@@ -115,6 +116,6 @@ def _start_libvirtd(state: State, host: HypervisorHost, root: Path) -> tuple[int
 def _answers(uri: str) -> bool:
     conn = libvirt.open(uri)
     try:
-        return bool(conn.getHostname())
+        return conn.getLibVersion() > 0
     finally:
         conn.close()

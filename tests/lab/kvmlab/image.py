@@ -71,7 +71,7 @@ def ensure_image(keys: LabKeys) -> DebianImage:
     target = image_dir(keys)
     log.info("building Debian image %s (debootstrap, a few minutes)", target.name)
     config.IMAGES_DIR.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(dir=SCRATCH if SCRATCH.is_dir() else config.IMAGES_DIR, prefix="kvmlab-image-"))
+    scratch = Path(tempfile.mkdtemp(dir=SCRATCH if SCRATCH.is_dir() else config.IMAGES_DIR, prefix=f"kvmlab-image-{os.getpid()}-"))
     staging = Path(tempfile.mkdtemp(dir=config.IMAGES_DIR, prefix=".build-"))
     try:
         rootfs = scratch / "rootfs"

@@ -62,7 +62,7 @@ def ensure_storage(state: State, keys: LabKeys) -> StorageHost:
         # rpcbind, ganesha and sshd share a mount namespace with a private /run
         storage.ganesha = storage.sshd = None
         script = (f"set -e; mount -t tmpfs -o mode=755 tmpfs /run; mkdir -p /run/rpcbind /run/sshd; "
-                  f"hostname {NAME}; exec rpcbind -f -w")
+                  f"{network.private_etc_mounts(work, NAME)}; exec rpcbind -f -w")
         storage.rpcbind = processes.spawn(
             ["ip", "netns", "exec", NAME, "unshare", "-m", "-u", "--propagation", "private", "sh", "-c", script],
             work / "rpcbind.log")

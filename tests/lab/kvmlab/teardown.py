@@ -95,7 +95,7 @@ def leftovers() -> list[str]:
     found = [f"netns {n}" for n in network.lab_netns_names()]
     found += [f"link {n}" for n in network.lab_link_names()]
     found += [f"domain {config.SYSTEM_URI} {n}" for n in system_domains()]
-    found += [f"path {p}" for p in glob.glob(SCRATCH_GLOB)]
+    found += [f"path {p}" for p in abandoned_scratch()]
     found += [f"path {p}" for p in glob.glob(f"/var/log/libvirt/qemu/{config.PREFIX}*")]
     if config.RUN_DIR.exists():
         found.append(f"path {config.RUN_DIR}")
@@ -119,5 +119,15 @@ def sweep() -> None:
         remove_netns(name)
     for name in network.lab_link_names():
         run(["ip", "link", "del", name], check=False)
-    for path in glob.glob(SCRATCH_GLOB) + glob.glob(f"/var/log/libvirt/qemu/{config.PREFIX}*"):
+    for path in abandoned_scratch() + glob.glob(f"/var/log/libvirt/qemu/{config.PREFIX}*"):
         remove_path(Path(path))
+
+
+def abandoned_scratch() -> list[str]:
+    """Image build directories whose builder (pid in the name) is gone."""
+    abandoned = []
+    for path in glob.glob(SCRATCH_GLOB):
+        pid = Path(path).name.split("-")[2]
+        if not (pid.isdigit() and processes.start_time(int(pid))):
+            abandoned.append(path)
+    return abandoned
