@@ -36,3 +36,15 @@ build:
 
 clean:
 	rm -rf .build tests/output .pytest_cache
+
+# The local lab (tests/lab/kvmlab; docs/lab.md). LAB_ARGS, e.g. LAB_ARGS="--hosts 2 --storage --debian-guests 1"
+LAB_ARGS ?= --hosts 2 --storage
+.PHONY: lab-up lab-down lab-status
+lab-up: setup
+	$(VENV)/bin/python tests/lab/kvmlab up $(LAB_ARGS)
+
+lab-down:
+	$(VENV)/bin/python tests/lab/kvmlab down
+
+lab-status:
+	$(VENV)/bin/python tests/lab/kvmlab status

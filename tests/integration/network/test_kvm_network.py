@@ -73,10 +73,10 @@ def snapshot(conn):
 
 
 HOSTONLY = dict(name=PREFIX + 'hostonly', mode='isolated', bridge='kvmt-ho0',
-                ipv4=dict(address='192.168.100.1', prefix=24))
+                ipv4=dict(address='192.168.110.1', prefix=24))
 PRIVATE1 = dict(name=PREFIX + 'private1', mode='nat', bridge='kvmt-virbr1',
-                ipv4=dict(address='172.16.10.1', netmask='255.255.255.0',
-                          dhcp=dict(ranges=[dict(start='172.16.10.100', end='172.16.10.200')])))
+                ipv4=dict(address='172.16.20.1', netmask='255.255.255.0',
+                          dhcp=dict(ranges=[dict(start='172.16.20.100', end='172.16.20.200')])))
 
 
 def test_isolated_host_only_network(conn):
@@ -85,7 +85,7 @@ def test_isolated_host_only_network(conn):
     assert predicted['diff']['after']['state'] == 'active'
     root = xml_of(conn, HOSTONLY['name'])
     assert root.find('forward') is None
-    assert root.find('ip').get('address') == '192.168.100.1'
+    assert root.find('ip').get('address') == '192.168.110.1'
     assert root.find('ip/dhcp') is None
     assert bridge_exists('kvmt-ho0')
     net = conn.networkLookupByName(HOSTONLY['name'])
@@ -99,7 +99,7 @@ def test_nat_network_with_dhcp(conn):
     root = xml_of(conn, PRIVATE1['name'])
     assert root.find('forward').get('mode') == 'nat'
     assert root.find('ip').get('prefix') == '24'   # the netmask, normalized
-    assert root.find('ip/dhcp/range').get('start') == '172.16.10.100'
+    assert root.find('ip/dhcp/range').get('start') == '172.16.20.100'
     assert bridge_exists('kvmt-virbr1')
     dnsmasq_pid(PRIVATE1['name'])
 
@@ -120,6 +120,24 @@ def test_open_network(conn):
     assert bridge_exists('kvmt-op0')
 
 
+def test_dual_stack_network_with_dhcpv6(conn):
+    args = dict(name=PREFIX + 'v6', bridge='kvmt-v6', ipv4=dict(address='10.213.97.1', prefix=24),
+                ipv6=dict(address='fd00:213:97::1', prefix=64, dhcp=dict(
+                    ranges=[dict(start='fd00:213:97::100', end='fd00:213:97::1ff')],
+                    hosts=[dict(name='web1', ip='fd00:213:97::11')])))
+    contract('kvm_network', args)
+    ips = xml_of(conn, args['name']).findall('ip')
+    v6 = [ip for ip in ips if ip.get('family') == 'ipv6'][0]
+    assert v6.get('prefix') == '64' and v6.find('dhcp/host').get('name') == 'web1'
+    pid = dnsmasq_pid(args['name'])
+    # a second DHCPv6 host is a live update too
+    more = dict(args, ipv6=dict(args['ipv6'], dhcp=dict(hosts=[dict(name='web1', ip='fd00:213:97::11'),
+                                                               dict(name='web2', ip='fd00:213:97::12')])))
+    predicted, applied, last = contract('kvm_network', more)
+    assert any('web2' in action and '(live)' in action for action in applied['actions'])
+    assert dnsmasq_pid(args['name']) == pid
+
+
 def test_bridge_mode_on_an_existing_host_bridge(conn, host_links):
     host_links('kvmt-br0', 'type', 'bridge')
     args = dict(name=PREFIX + 'lan', mode='bridge', bridge='kvmt-br0')
@@ -135,18 +153,18 @@ def test_dhcp_host_added_live_without_restart(conn):
     pid = dnsmasq_pid(PRIVATE1['name'])
     uuid = conn.networkLookupByName(PRIVATE1['name']).UUIDString()
     changed = dict(PRIVATE1, ipv4=dict(PRIVATE1['ipv4'], dhcp=dict(
-        PRIVATE1['ipv4']['dhcp'], hosts=[dict(mac='52:54:00:10:00:11', ip='172.16.10.11', name='web1')])))
+        PRIVATE1['ipv4']['dhcp'], hosts=[dict(mac='52:54:00:10:00:11', ip='172.16.20.11', name='web1')])))
     predicted, applied, last = contract('kvm_network', changed)
     assert any('(live)' in action for action in applied['actions'])
     assert applied['restart_required'] is False
-    assert applied['diff']['after']['ipv4']['dhcp']['hosts'] == [dict(mac='52:54:00:10:00:11', ip='172.16.10.11',
+    assert applied['diff']['after']['ipv4']['dhcp']['hosts'] == [dict(mac='52:54:00:10:00:11', ip='172.16.20.11',
                                                                       name='web1')]
     assert dnsmasq_pid(PRIVATE1['name']) == pid, 'dnsmasq was restarted'
     for inactive in (False, True):
         host = xml_of(conn, PRIVATE1['name'], inactive).find('ip/dhcp/host')
-        assert (host.get('mac'), host.get('ip'), host.get('name')) == ('52:54:00:10:00:11', '172.16.10.11', 'web1')
+        assert (host.get('mac'), host.get('ip'), host.get('name')) == ('52:54:00:10:00:11', '172.16.20.11', 'web1')
     with open('/var/lib/libvirt/dnsmasq/%s.hostsfile' % PRIVATE1['name']) as stream:
-        assert '52:54:00:10:00:11,172.16.10.11,web1' in stream.read()
+        assert '52:54:00:10:00:11,172.16.20.11,web1' in stream.read()
     assert conn.networkLookupByName(PRIVATE1['name']).UUIDString() == uuid
     # removing it is live as well
     contract('kvm_network', dict(changed, ipv4=dict(changed['ipv4'], dhcp=dict(hosts=[]))))
@@ -157,10 +175,10 @@ def test_dhcp_host_added_live_without_restart(conn):
 def test_dns_hosts_change_live(conn):
     ok('kvm_network', PRIVATE1)
     pid = dnsmasq_pid(PRIVATE1['name'])
-    args = dict(PRIVATE1, dns_hosts=[dict(ip='172.16.10.5', hostnames=['storage', 'nfs'])])
+    args = dict(PRIVATE1, dns_hosts=[dict(ip='172.16.20.5', hostnames=['storage', 'nfs'])])
     contract('kvm_network', args)
     host = xml_of(conn, PRIVATE1['name']).find('dns/host')
-    assert host.get('ip') == '172.16.10.5'
+    assert host.get('ip') == '172.16.20.5'
     assert sorted(h.text for h in host.findall('hostname')) == ['nfs', 'storage']
     assert dnsmasq_pid(PRIVATE1['name']) == pid
 
@@ -299,7 +317,7 @@ def test_bad_input_is_rejected_and_changes_nothing(conn, args, words):
 def test_overlapping_subnet_is_rejected(conn):
     ok('kvm_network', HOSTONLY)
     before = snapshot(conn)
-    result = fails('kvm_network', dict(name=PREFIX + 'overlap', ipv4=dict(address='192.168.100.254', prefix=25)))
+    result = fails('kvm_network', dict(name=PREFIX + 'overlap', ipv4=dict(address='192.168.110.254', prefix=25)))
     assert 'overlaps' in result['msg'] and HOSTONLY['name'] in result['msg']
     result = fails('kvm_network', dict(name=PREFIX + 'samebr', bridge='kvmt-ho0'))
     assert "already used by network '%s'" % HOSTONLY['name'] in result['msg']

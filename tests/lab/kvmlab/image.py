@@ -17,6 +17,9 @@ PACKAGES = [
     "systemd-sysv", "udev", "kmod", "linux-image-amd64", "openssh-server", "python3", "iproute2",
     "iputils-ping", "procps", "ifupdown", "isc-dhcp-client", "ifenslave", "bridge-utils", "vlan",
     "netbase", "nfs-common", "nfs-kernel-server", "cloud-init", "qemu-guest-agent",
+    # debootstrap does not resolve virtual packages: python3-cryptography (for cloud-init) needs
+    # python3-cffi-backend-api-*, which only this package provides
+    "python3-cffi-backend",
 ]
 DISK_SIZE = "4G"
 KERNEL_CMDLINE = "root=/dev/vda rw console=ttyS0 net.ifnames=0 quiet"
@@ -84,6 +87,12 @@ def ensure_image(keys: LabKeys) -> DebianImage:
             {"suite": config.DEBIAN_SUITE, "kernel": kernel_version, "packages": PACKAGES}, indent=1))
         os.chmod(staging, 0o755)
         staging.rename(target)
+    except Exception:
+        failed_log = scratch / "rootfs" / "debootstrap" / "debootstrap.log"
+        if failed_log.exists():
+            shutil.copy(failed_log, config.IMAGES_DIR / "last-failed-debootstrap.log")
+            log.error("debootstrap failed; its log: %s", config.IMAGES_DIR / "last-failed-debootstrap.log")
+        raise
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         shutil.rmtree(staging, ignore_errors=True)

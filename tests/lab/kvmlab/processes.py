@@ -9,6 +9,10 @@ from pathlib import Path
 
 from .shell import log, wait_for
 
+# Popen objects of daemons started by this process, kept so Python does not warn about (or reap)
+# children that are meant to outlive the call that started them
+_daemons: list[subprocess.Popen] = []
+
 
 def start_time(pid: int) -> int | None:
     """Kernel start time of a live (non-zombie) process, None otherwise."""
@@ -32,6 +36,7 @@ def spawn(cmd: Sequence[str], log_path: Path) -> tuple[int, int]:
     with open(log_path, "ab") as out:
         proc = subprocess.Popen([str(c) for c in cmd], stdin=subprocess.DEVNULL, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
+    _daemons.append(proc)
     started = wait_for(lambda: start_time(proc.pid), 5, f"{cmd[0]} to start")
     return proc.pid, started
 
