@@ -75,7 +75,7 @@ def main() -> int:
         seconds, _ = timed(lambda: lab.up(hosts=2, storage=True, debian_guests=1))
         rows.append(("Debian guest start → ssh answers", f"{seconds:.1f} s", ""))
         seconds, ping = timed(lambda: subprocess.run(
-            [ROOT / ".venv" / "bin" / "ansible", "all", "-i", lab.inventory_path, "-m", "ping", "-o"],
+            [ROOT / ".venv" / "bin" / "ansible", "all", "-i", lab.inventory_path, "-m", "ping"],
             capture_output=True, env={**os.environ, "ANSIBLE_HOST_KEY_CHECKING": "False"}))
         rows.append(("`ansible all -m ping` (2 hosts, storage, 1 Debian guest)",
                      f"{seconds:.1f} s" + ("" if ping.returncode == 0 else " (FAILED)"), ""))

@@ -30,6 +30,16 @@ class ParameterError(Exception):
             "Invalid parameter '%s': %s" % (parameter, problem))
 
 
+class MissingLibrary(Exception):
+    """An optional library an option needs is not installed on the managed host."""
+
+    def __init__(self, library, traceback_text, reason=None):
+        self.library = library
+        self.traceback_text = traceback_text
+        self.reason = reason
+        super(MissingLibrary, self).__init__(library)
+
+
 def libvirt_reason(exc):
     """libvirt's own message without the 'error:' decorations it sometimes carries."""
     getter = getattr(exc, 'get_error_message', None)

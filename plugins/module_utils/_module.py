@@ -6,13 +6,14 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.kvmops.kvm.plugins.module_utils._deps import libvirt, missing_dependency
 from ansible_collections.kvmops.kvm.plugins.module_utils._connection import (
     CONNECTION_ARGUMENT_SPEC, open_connection, is_local_uri)
 from ansible_collections.kvmops.kvm.plugins.module_utils._errors import (
-    KvmError, ParameterError, libvirt_reason)
+    KvmError, MissingLibrary, ParameterError, libvirt_reason)
+from ansible_collections.kvmops.kvm.plugins.module_utils._events import start_event_loop
 from ansible_collections.kvmops.kvm.plugins.module_utils._plan import Plan
 
 
@@ -23,9 +24,11 @@ class KvmModule(object):
       validate()    check the input; may read the host, never change it
       plan(plan)    compare desired and live state, record differences and actions
       result()      the module-specific return values (after apply, or predicted in check mode)
+    and may set `uses_events = True` to wait on libvirt events (the loop must exist before connecting).
     """
 
-    def __init__(self, argument_spec, **kwargs):
+    def __init__(self, argument_spec, libraries_required=True, **kwargs):
+        """libraries_required=False: the resource runs without libvirt-python and lxml (it checks itself)."""
         spec = dict(CONNECTION_ARGUMENT_SPEC)
         spec.update(argument_spec)
         self.ansible = AnsibleModule(argument_spec=spec, supports_check_mode=True, **kwargs)
@@ -33,14 +36,17 @@ class KvmModule(object):
         self.check_mode = self.ansible.check_mode
         self.warnings = []
         self._conn = None
+        self.uses_events = False
         missing = missing_dependency()
-        if missing:
+        if missing and libraries_required:
             self.ansible.fail_json(msg=missing[0], exception=missing[1])
 
     @property
     def conn(self):
         """The run's single libvirt connection, opened on first use."""
         if self._conn is None:
+            if self.uses_events:
+                start_event_loop()
             self._conn = open_connection(self.params['uri'])
         return self._conn
 
@@ -56,6 +62,7 @@ class KvmModule(object):
 
     def run(self, resource_class):
         plan = Plan()
+        self.uses_events = getattr(resource_class, 'uses_events', False)
         try:
             resource = resource_class(self)
             resource.validate()
@@ -63,6 +70,8 @@ class KvmModule(object):
             if not self.check_mode:
                 plan.apply()
             result = resource.result()
+        except MissingLibrary as exc:
+            self._fail(missing_required_lib(exc.library, reason=exc.reason), exception=exc.traceback_text)
         except ParameterError as exc:
             self._fail(str(exc), parameter=exc.parameter)
         except KvmError as exc:

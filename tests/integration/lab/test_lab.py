@@ -22,7 +22,7 @@ LAB_CLI = Path(__file__).resolve().parents[2] / "lab" / "kvmlab"
 
 
 def ansible_ping(lab: Lab, pattern: str) -> dict[str, str]:
-    proc = subprocess.run([BIN / "ansible", pattern, "-i", lab.inventory_path, "-m", "ping", "-o"],
+    proc = subprocess.run([BIN / "ansible", pattern, "-i", lab.inventory_path, "-m", "ping"],
                           capture_output=True, text=True, timeout=120,
                           env={**os.environ, "ANSIBLE_HOST_KEY_CHECKING": "False"})
     results = {}

@@ -9,7 +9,7 @@ from lxml import etree
 
 from harness import contract, fails, ok
 
-PREFIX = 'kvmtest-'
+PREFIX = 'kvmtest-n-'
 
 
 def _purge(conn):

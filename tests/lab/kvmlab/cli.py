@@ -5,6 +5,8 @@ import logging
 import sys
 import time
 
+import libvirt
+
 from . import config
 from .lab import Lab, remove_cache
 from .shell import LabError
@@ -62,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "clean-cache":
             lab.down()
             remove_cache()
-    except LabError as error:
+    except (LabError, libvirt.libvirtError) as error:
         print(f"kvmlab: {error}", file=sys.stderr)
         return 1
     return 0

@@ -28,8 +28,10 @@ LIBVIRT_DIRS = {  # host-namespace directory -> where its libvirtd sees it
     "run": "/run/libvirt",
     "varlib": "/var/lib/libvirt",
     "log": "/var/log/libvirt",
-    "cache": "/var/cache/libvirt",
 }
+# QEMU capabilities that libvirtd probes (~8 s under TCG) on its first domain operation; shared by
+# all lab hosts and kept across runs (libvirtd itself re-probes when QEMU or libvirt change)
+LIBVIRT_CAPS_CACHE = CACHE_DIR / "libvirt-cache"
 
 
 def host_name(index: int) -> str:

@@ -54,7 +54,8 @@ def start_debian_guest(state: State, image: DebianImage, name: str, ip: str, rol
         nic = domains.bridge_nic_xml(config.BRIDGE, guest.mac, tap=f"{name}-t")
         xml = domains.domain_xml(name, str(image.kernel), str(image.initrd),
                                  f"{image.cmdline} systemd.hostname={name}", memory_mib,
-                                 [domains.file_disk_xml(guest.disk), nic], guest.serial_log, channels=True)
+                                 [domains.file_disk_xml(guest.disk), nic], guest.serial_log, vcpus=2, channels=True)
+        _undefine_if_defined(conn, name)  # a stopped leftover: define afresh from the current recipe
         conn.defineXML(xml).create()
     finally:
         conn.close()
@@ -70,6 +71,13 @@ def configure_nfs_server(keys: LabKeys, guest: DebianGuest) -> None:
     exports = f"{NFS_GUEST_EXPORT} {config.SUBNET_PREFIX}.0/{config.NETMASK_BITS}(rw,sync,no_root_squash,no_subtree_check)"
     ssh(keys, guest.ip, f"mkdir -p {NFS_GUEST_EXPORT} && chmod 1777 {NFS_GUEST_EXPORT} && "
                         f"echo '{exports}' > /etc/exports && systemctl restart nfs-server && exportfs -ra")
+
+
+def _undefine_if_defined(conn: libvirt.virConnect, name: str) -> None:
+    try:
+        conn.lookupByName(name).undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
+    except libvirt.libvirtError:
+        pass
 
 
 def _is_active(conn: libvirt.virConnect, name: str) -> bool:

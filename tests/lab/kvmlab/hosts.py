@@ -19,7 +19,7 @@ class HypervisorHost:
     name: str          # also its hostname, netns name and Ansible inventory name
     ip: str
     host_uuid: str
-    state_dir: str     # etc/ run/ varlib/ log/ cache/ of its libvirtd, as seen from the root namespace
+    state_dir: str     # etc/ run/ varlib/ log/ of its libvirtd, as seen from the root namespace
     ssh_key: str
     libvirtd: tuple[int, int] | None = None   # (pid, start time)
     sshd: tuple[int, int] | None = None
@@ -104,7 +104,10 @@ def _write_libvirt_config(host: HypervisorHost, etc: Path) -> None:
 
 
 def _start_libvirtd(state: State, host: HypervisorHost, root: Path) -> tuple[int, int]:
-    mounts = "; ".join(f"mount --bind {root / sub} {target}" for sub, target in config.LIBVIRT_DIRS.items())
+    config.LIBVIRT_CAPS_CACHE.mkdir(parents=True, exist_ok=True)
+    binds = [(root / sub, target) for sub, target in config.LIBVIRT_DIRS.items()]
+    binds.append((config.LIBVIRT_CAPS_CACHE, "/var/cache/libvirt"))
+    mounts = "; ".join(f"mount --bind {source} {target}" for source, target in binds)
     script = f"set -e; {mounts}; {network.private_etc_mounts(root, host.name)}; exec libvirtd --listen --pid-file /run/libvirt/libvirtd.pid"
     pid, started = processes.spawn(
         ["ip", "netns", "exec", host.netns, "unshare", "-m", "-u", "--propagation", "private", "sh", "-c", script],

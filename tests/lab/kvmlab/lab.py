@@ -4,6 +4,8 @@ import shutil
 import time
 from pathlib import Path
 
+import libvirt
+
 from . import artifacts, config, domains, guests, hosts, image, inventory, network, state, storage, teardown
 from .console import SerialConsole
 from .hosts import HypervisorHost
@@ -129,6 +131,10 @@ class Lab:
         conn = host.connect()
         try:
             begin = time.monotonic()
+            try:
+                conn.lookupByName(name).undefine()  # a stopped leftover of an earlier run
+            except libvirt.libvirtError:
+                pass
             conn.defineXML(xml).create()
         finally:
             conn.close()

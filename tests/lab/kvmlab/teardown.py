@@ -2,6 +2,7 @@
 by name prefix for anything a crash kept out of the record. Never touches unprefixed objects."""
 import glob
 import shutil
+import time
 from pathlib import Path
 
 import libvirt
@@ -104,8 +105,10 @@ def leftovers() -> list[str]:
 
 def tear_down(state: State) -> None:
     for resource in reversed(list(state.resources)):
+        began = time.monotonic()
         try:
             undo(resource)
+            log.debug("undone in %.1fs: %s", time.monotonic() - began, resource)
         except Exception as error:  # noqa: BLE001 - keep going: the sweep below is the safety net
             log.warning("could not undo %s: %s", resource, error)
     sweep()

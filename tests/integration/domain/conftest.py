@@ -1,0 +1,56 @@
+"""Fixtures for kvm_domain: a test network, a disk directory QEMU can reach, the lab's tiny guest."""
+
+import os
+import sys
+
+import libvirt
+import pytest
+
+from harness import ROOT
+
+sys.path.insert(0, os.path.join(ROOT, 'tests', 'lab'))
+
+from kvmlab.artifacts import ensure_tiny_artifacts  # noqa: E402
+from kvmlab.console import SerialConsole  # noqa: E402
+
+from domain_env import DISK_DIR, NETWORK, NETWORK_XML, purge  # noqa: E402
+
+
+@pytest.fixture(scope='session')
+def tiny():
+    return ensure_tiny_artifacts()
+
+
+@pytest.fixture(scope='module')
+def test_network(libvirtd):
+    try:
+        net = libvirtd.networkLookupByName(NETWORK)
+    except libvirt.libvirtError:
+        net = libvirtd.networkDefineXML(NETWORK_XML)
+    if not net.isActive():
+        net.create()
+    yield NETWORK
+    purge(libvirtd)
+    net.destroy()
+    net.undefine()
+
+
+@pytest.fixture(autouse=True)
+def clean(conn, test_network):
+    purge(conn)
+    os.makedirs(DISK_DIR, mode=0o755)
+    yield
+    purge(conn)
+
+
+@pytest.fixture
+def console():
+    """console(name) -> SerialConsole of a running test guest; all are closed after the test."""
+    opened = []
+
+    def open_console(name):
+        opened.append(SerialConsole('qemu:///system', name))
+        return opened[-1]
+    yield open_console
+    for item in opened:
+        item.close()

@@ -1,0 +1,155 @@
+"""kvm_volume's logic in-process against libvirt's test driver (it simulates volumes but cannot resize or
+upload them: growth, imports and downloads are proven in tests/integration/storage)."""
+
+import json
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+
+libvirt = pytest.importorskip('libvirt')
+
+from ansible_collections.kvmops.kvm.plugins.modules import kvm_volume  # noqa: E402
+
+URI = 'test:///default'
+POOL = 'default-pool'   # the test driver's own pool, at /default-pool
+
+
+@pytest.fixture
+def conn():
+    libvirt.registerErrorHandler(lambda *_: None, None)
+    connection = libvirt.open(URI)
+    yield connection
+    pool = connection.storagePoolLookupByName(POOL)
+    for volume in pool.listAllVolumes():
+        if volume.name().startswith('unit-'):
+            volume.delete(0)
+    connection.close()
+
+
+@pytest.fixture
+def run(capsys):
+    def runner(check=False, **args):
+        args = dict(args, uri=URI, _ansible_check_mode=check, _ansible_diff=True)
+        with patch_module_args(args):
+            with pytest.raises(SystemExit) as exited:
+                kvm_volume.main()
+        result = json.loads(capsys.readouterr().out)
+        result['rc'] = exited.value.code
+        return result
+    return runner
+
+
+def names(conn):
+    return [v.name() for v in conn.storagePoolLookupByName(POOL).listAllVolumes()]
+
+
+def test_create_contract(conn, run):
+    args = dict(pool=POOL, name='unit-a.qcow2', capacity='64M')
+    predicted = run(check=True, **args)
+    assert 'unit-a.qcow2' not in names(conn)
+    applied = run(**args)
+    assert applied['actions'] == predicted['actions'] == ["create volume 'default-pool/unit-a.qcow2': qcow2, 64 MiB"]
+    assert applied['diff'] == predicted['diff'] == {
+        'before': {'state': 'absent', 'capacity': None, 'format': None},
+        'after': {'state': 'present', 'capacity': 64 * 1024 ** 2, 'format': 'qcow2'}}
+    assert applied['volume']['capacity'] == 64 * 1024 ** 2 and applied['volume']['format'] == 'qcow2'
+    assert predicted['volume']['path'] == applied['volume']['path'] == '/default-pool/unit-a.qcow2'
+    assert run(check=True, **args)['changed'] is False
+    assert run(**args)['changed'] is False
+    # a bare number is MiB, the same size in other words changes nothing
+    assert run(pool=POOL, name='unit-a.qcow2', capacity=64)['changed'] is False
+    assert run(pool=POOL, name='unit-a.qcow2', capacity='0.0625GiB')['changed'] is False
+
+
+def test_shrink_is_refused(conn, run):
+    run(pool=POOL, name='unit-b.qcow2', capacity='64M')
+    result = run(pool=POOL, name='unit-b.qcow2', capacity='32M')
+    assert result['failed'] and result['parameter'] == 'capacity'
+    assert 'shrink' in result['msg'] and 'at least 64 MiB' in result['msg']
+
+
+def test_new_volume_needs_capacity(run):
+    result = run(pool=POOL, name='unit-c.qcow2')
+    assert result['failed'] and result['parameter'] == 'capacity'
+
+
+def test_format_of_existing_volume_is_not_converted(conn, run):
+    run(pool=POOL, name='unit-d.img', capacity='16M', format='raw')
+    result = run(pool=POOL, name='unit-d.img', format='qcow2')
+    assert result['failed'] and result['parameter'] == 'format'
+
+
+def test_clone(conn, run):
+    run(pool=POOL, name='unit-base.qcow2', capacity='32M')
+    args = dict(pool=POOL, name='unit-clone.img', format='raw', source=dict(volume='unit-base.qcow2'))
+    predicted = run(check=True, **args)
+    applied = run(**args)
+    assert applied['actions'] == predicted['actions'] == [
+        "create volume 'default-pool/unit-clone.img': clone of volume default-pool/unit-base.qcow2, raw"]
+    assert applied['volume']['format'] == 'raw'
+    assert run(**args)['changed'] is False
+
+
+def test_clone_of_missing_volume(run):
+    result = run(pool=POOL, name='unit-e', source=dict(volume='unit-nothing'))
+    assert result['failed'] and result['parameter'] == 'source.volume'
+
+
+@pytest.mark.parametrize('source, parameter', [
+    (dict(url='https://example.invalid/x.qcow2'), 'source.checksum'),
+    (dict(url='https://example.invalid/x.qcow2', checksum='md5:abc'), 'source.checksum'),
+    (dict(url='ftp://example.invalid/x.qcow2', checksum='sha256:' + '0' * 64), 'source.url'),
+    (dict(file='/nonexistent/x.qcow2'), 'source.file'),
+    (dict(volume='a', url='https://example.invalid/x'), 'source'),
+    (dict(pool='x'), 'source'),
+])
+def test_bad_sources(run, source, parameter):
+    result = run(pool=POOL, name='unit-f', source=source)
+    assert result['failed'] and result['parameter'] == parameter, result['msg']
+
+
+def test_download_in_check_mode_predicts_without_downloading(run):
+    url = 'http://127.0.0.1:9/never-fetched.qcow2'   # the discard port: nothing answers there
+    predicted = run(check=True, pool=POOL, name='unit-g.qcow2', capacity='1G',
+                    source=dict(url=url, checksum='sha256:' + 'a' * 64))
+    assert predicted['changed'] and predicted['actions'] == [
+        "create volume 'default-pool/unit-g.qcow2': download of %s (sha256 checked before use), 1 GiB" % url]
+
+
+def test_file_import_checks_format_and_size(run, tmp_path):
+    image = tmp_path / 'disk.img'
+    image.write_bytes(b'\0' * 1024 * 1024)
+    result = run(pool=POOL, name='unit-h.img', format='qcow2', source=dict(file=str(image)))
+    assert result['failed'] and result['parameter'] == 'format' and 'raw image' in result['msg']
+    result = run(pool=POOL, name='unit-h.img', capacity='512K', source=dict(file=str(image)))
+    assert result['failed'] and result['parameter'] == 'capacity'
+
+
+def test_backing_must_exist(run):
+    result = run(pool=POOL, name='unit-i.qcow2', backing='unit-nothing.qcow2')
+    assert result['failed'] and result['parameter'] == 'backing'
+
+
+def test_backing_and_source_are_exclusive(run):
+    result = run(pool=POOL, name='unit-j.qcow2', backing='a', source=dict(volume='b'))
+    assert result['failed'] and 'mutually exclusive' in result['msg']
+
+
+def test_missing_pool(run):
+    result = run(pool='unit-nopool', name='x.qcow2', capacity=1)
+    assert result['failed'] and result['parameter'] == 'pool'
+
+
+def test_bad_names(run):
+    assert run(pool=POOL, name='a/b', capacity=1)['parameter'] == 'name'
+    assert run(pool=POOL, name='..', capacity=1)['parameter'] == 'name'
+    assert run(pool=POOL, name='ok.img', capacity='ten')['parameter'] == 'capacity'
+
+
+def test_absent(conn, run):
+    run(pool=POOL, name='unit-k.qcow2', capacity=16)
+    removed = run(pool=POOL, name='unit-k.qcow2', state='absent')
+    assert removed['actions'] == ["delete volume 'default-pool/unit-k.qcow2': /default-pool/unit-k.qcow2"]
+    assert removed['volume'] is None and 'unit-k.qcow2' not in names(conn)
+    assert run(pool=POOL, name='unit-k.qcow2', state='absent')['changed'] is False
