@@ -49,7 +49,8 @@ def tiny_name(lab: Lab):
 
 def test_hypervisor_hosts_and_storage_answer_ansible_ping(lab):
     results = ansible_ping(lab, "kvm_hosts:storage")
-    assert results == {"kvl-h1": "SUCCESS", "kvl-h2": "SUCCESS", "kvl-nfs": "SUCCESS"}
+    expected = [config.host_name(1), config.host_name(2), lab.storage.name]
+    assert results == {name: "SUCCESS" for name in expected}
 
 
 def test_hosts_answer_on_tcp_ssh_and_unix_uris_with_distinct_host_uuids(lab):
@@ -68,10 +69,10 @@ def test_hosts_answer_on_tcp_ssh_and_unix_uris_with_distinct_host_uuids(lab):
 def test_inventory_lists_what_is_up(lab):
     inventory = json.loads(subprocess.run([BIN / "ansible-inventory", "-i", lab.inventory_path, "--list"],
                                           capture_output=True, text=True, check=True).stdout)
-    assert inventory["kvm_hosts"]["hosts"] == ["kvl-h1", "kvl-h2"]
-    assert inventory["storage"]["hosts"] == ["kvl-nfs"]
-    h1 = inventory["_meta"]["hostvars"]["kvl-h1"]
-    assert h1["kvm_uri"] == "qemu+tcp://10.213.47.11/system"
+    assert inventory["kvm_hosts"]["hosts"] == [config.host_name(1), config.host_name(2)]
+    assert inventory["storage"]["hosts"] == [lab.storage.name]
+    h1 = inventory["_meta"]["hostvars"][config.host_name(1)]
+    assert h1["kvm_uri"] == f"qemu+tcp://{config.host_ip(1)}/system"
     assert h1["ansible_user"] == "root" and "StrictHostKeyChecking=no" in h1["ansible_ssh_common_args"]
 
 

@@ -38,7 +38,7 @@ def _needed_debs(lab, ip):
     _pipe_tar(lab, ip, '/', ['var/lib/apt/lists', 'etc/apt/sources.list.d'],
               'rm -f /etc/apt/sources.list && tar -C / --exclude=lock --exclude=partial -xf -')
     out = lab.ssh(ip, 'apt-get install -y -qq --no-install-recommends --print-uris %s' % ' '.join(PACKAGES),
-                  timeout=120).stdout
+                  timeout=600).stdout
     needed = []
     for line in out.splitlines():
         if not line.startswith("'"):
@@ -63,8 +63,8 @@ def _fetch(needed):
 
 
 def ensure_libvirt(lab, ip):
-    """Install libvirt into the guest at ip unless it is there; returns the seconds spent."""
-    if lab.ssh(ip, READY, check=False, timeout=60).returncode == 0:
+    """Install libvirt into the guest at ip unless it is there."""
+    if lab.ssh(ip, READY, check=False, timeout=120).returncode == 0:
         return
     needed = _needed_debs(lab, ip)
     _fetch(needed)
@@ -72,4 +72,4 @@ def ensure_libvirt(lab, ip):
     lab.ssh(ip, 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends --no-download %s'
             % ' '.join(PACKAGES), timeout=600)
     lab.ssh(ip, 'systemctl start libvirtd; for i in $(seq 60); do %s && exit 0; sleep 1; done; exit 1' % READY,
-            timeout=120)
+            timeout=300)

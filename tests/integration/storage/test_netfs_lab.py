@@ -1,7 +1,10 @@
 """netfs pools for real, inside the lab: the lab's NFS server guest (kernel nfsd) exports, and a Debian guest
 with libvirt installed (lab_libvirt.py) is the KVM host that runs the modules over ssh.
 
-Skipped when the lab cannot come up here or libvirt cannot be installed into its guest."""
+Run alone, these tests use a lab instance of their own (KVMLAB_INSTANCE, default 5) and take it down
+afterwards (unless KVMLAB_KEEP=1). In a session that already uses the lab, they take a second Debian guest,
+so the guest other tests inspect never gets libvirt. Skipped when the lab cannot come up here or libvirt
+cannot be installed into its guest."""
 
 import os
 import sys
@@ -12,13 +15,16 @@ import pytest
 from harness import contract, fails, ok
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'lab'))
+SHARED_LAB = 'kvmlab' in sys.modules
+if not SHARED_LAB:
+    os.environ.setdefault('KVMLAB_INSTANCE', '5')
 
 pytestmark = pytest.mark.lab
 
 POOL = 'kvmtest-shared'
 MOUNT = '/var/lib/libvirt/kvmtest-shared'
 SQUASH_EXPORT = '/srv/kvmtest-squash'
-UNUSED_IP = '10.213.47.249'   # on the lab's subnet, given to no lab machine
+UNUSED_HOST = 249   # on the lab's subnet, given to no lab machine
 
 
 def _lab_is_empty(lab):
@@ -34,12 +40,13 @@ def netfs_lab():
         pytest.skip('the lab (tests/lab/kvmlab) is not importable: %s' % exc)
     lab = Lab()
     brought_up = _lab_is_empty(lab)
+    kvm = nfs = None
     try:
-        lab.up(hosts=0, storage=False, debian_guests=1, nfs_guest=True)
-    except Exception as exc:  # LabError and whatever a half-built lab raises: the lab is unavailable
-        pytest.skip('the lab could not bring up a Debian guest and the NFS server guest: %s' % exc)
-    try:
-        kvm = next(g for g in lab.guests if g.role == 'guest')
+        try:
+            lab.up(hosts=0, storage=False, debian_guests=2 if SHARED_LAB else 1, nfs_guest=True)
+        except Exception as exc:  # LabError and whatever a half-built lab raises: the lab is unavailable
+            pytest.skip('the lab could not bring up a Debian guest and the NFS server guest: %s' % exc)
+        kvm = next(g for g in lab.guests if g.name == '%sdeb%d' % (config.PREFIX, 2 if SHARED_LAB else 1))
         nfs = next(g for g in lab.guests if g.role == 'nfs-server')
         try:
             lab_libvirt.ensure_libvirt(lab, kvm.ip)
@@ -48,22 +55,21 @@ def netfs_lab():
         subnet = '%s.0/%s' % (config.SUBNET_PREFIX, config.NETMASK_BITS)
         lab.ssh(nfs.ip, "mkdir -p {d} && chmod 1777 {d} && (grep -q '^{d} ' /etc/exports || echo '{d} {s}(rw,sync,"
                         "root_squash,no_subtree_check)' >> /etc/exports) && exportfs -ra".format(d=SQUASH_EXPORT, s=subnet))
-        yield lab, kvm, nfs
+        yield lab, kvm, nfs, '%s.%d' % (config.SUBNET_PREFIX, UNUSED_HOST)
     finally:
-        _cleanup(lab)
+        _cleanup(lab, kvm, nfs)
         if brought_up and not os.environ.get('KVMLAB_KEEP'):
             lab.down()
 
 
-def _cleanup(lab):
-    for guest in lab.guests:
-        if guest.role == 'guest':
-            lab.ssh(guest.ip, 'for p in $(virsh -q pool-list --all --name 2>/dev/null | grep ^kvmtest-); do '
-                              'virsh -q pool-destroy $p; virsh -q pool-undefine $p; done; '
-                              'umount %s 2>/dev/null; rmdir %s 2>/dev/null; true' % (MOUNT, MOUNT), check=False)
-        if guest.role == 'nfs-server':
-            lab.ssh(guest.ip, "rm -f /srv/nfs/kvmtest-*; sed -i '\\#^%s #d' /etc/exports; exportfs -ra; rm -rf %s"
-                              % (SQUASH_EXPORT, SQUASH_EXPORT), check=False)
+def _cleanup(lab, kvm, nfs):
+    if kvm:
+        lab.ssh(kvm.ip, 'for p in $(virsh -q pool-list --all --name 2>/dev/null | grep ^kvmtest-); do '
+                        'virsh -q pool-destroy $p; virsh -q pool-undefine $p; done; '
+                        'umount %s 2>/dev/null; rmdir %s 2>/dev/null; true' % (MOUNT, MOUNT), check=False)
+    if nfs:
+        lab.ssh(nfs.ip, "rm -f /srv/nfs/kvmtest-*; sed -i '\\#^%s #d' /etc/exports; exportfs -ra; rm -rf %s"
+                        % (SQUASH_EXPORT, SQUASH_EXPORT), check=False)
 
 
 def on(lab, guest):
@@ -75,7 +81,7 @@ def pools_on(lab, guest):
 
 
 def test_netfs_pool_on_a_kvm_guest(netfs_lab):
-    lab, kvm, nfs = netfs_lab
+    lab, kvm, nfs, _unused = netfs_lab
     args = dict(name=POOL, type='netfs', path=MOUNT, build=True, source=dict(host=nfs.ip, path='/srv/nfs'),
                 mount_options=['vers=4.2'])
     predicted, applied, _last = contract('kvm_pool', args, **on(lab, kvm))
@@ -103,7 +109,7 @@ def test_netfs_pool_on_a_kvm_guest(netfs_lab):
 
 
 def test_root_squash_is_refused_with_the_fix(netfs_lab):
-    lab, kvm, nfs = netfs_lab
+    lab, kvm, nfs, _unused = netfs_lab
     result = fails('kvm_pool', dict(name='kvmtest-squash', type='netfs', path=MOUNT + '-squash', build=True,
                                     source=dict(host=nfs.ip, path=SQUASH_EXPORT)), **on(lab, kvm))
     assert "define pool 'kvmtest-squash' failed" in result['msg']
@@ -113,11 +119,11 @@ def test_root_squash_is_refused_with_the_fix(netfs_lab):
 
 
 def test_missing_export_and_unreachable_server_change_nothing(netfs_lab):
-    lab, kvm, nfs = netfs_lab
+    lab, kvm, nfs, unused_ip = netfs_lab
     missing = fails('kvm_pool', dict(name='kvmtest-missing', type='netfs', path=MOUNT + '-missing', build=True,
                                      source=dict(host=nfs.ip, path='/srv/kvmtest-nothing')), **on(lab, kvm))
     assert 'a trial mount of %s:/srv/kvmtest-nothing failed' % nfs.ip in missing['msg']
     unreachable = fails('kvm_pool', dict(name='kvmtest-missing', type='netfs', path=MOUNT + '-missing', build=True,
-                                         source=dict(host=UNUSED_IP, path='/srv/nfs')), **on(lab, kvm))
+                                         source=dict(host=unused_ip, path='/srv/nfs')), **on(lab, kvm))
     assert 'does not answer on TCP 2049' in unreachable['msg']
     assert 'kvmtest-missing' not in pools_on(lab, kvm)

@@ -1,19 +1,28 @@
-"""Fixed names, addresses and paths of the lab. Every name the lab creates starts with PREFIX."""
+"""Fixed names, addresses and paths of the lab. Every name the lab creates starts with PREFIX.
+
+KVMLAB_INSTANCE=N (1-9) selects a separate lab beside the default one (0): prefix `kvlN-`,
+subnet 10.213.(47+N).0/24, its own run dir and lock; caches are shared. Two sessions on one
+machine (say, a developer's demo and a test run) then never touch each other's lab."""
 import os
 from pathlib import Path
 
-PREFIX = "kvl-"
+INSTANCE = int(os.environ.get("KVMLAB_INSTANCE", "0"))
+if not 0 <= INSTANCE <= 9:
+    raise ValueError("KVMLAB_INSTANCE must be 0..9")
+_SUFFIX = str(INSTANCE) if INSTANCE else ""
+PREFIX = f"kvl{_SUFFIX}-"
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CACHE_DIR = Path(os.environ.get("KVMLAB_CACHE", REPO_ROOT / ".cache" / "lab"))
-RUN_DIR = CACHE_DIR / "run"  # everything of a running lab; `down` deletes it
+RUN_DIR = CACHE_DIR / f"run{_SUFFIX}"  # everything of a running lab; `down` deletes it
 ARTIFACTS_DIR = CACHE_DIR / "artifacts"
 IMAGES_DIR = CACHE_DIR / "images"
 KEYS_DIR = CACHE_DIR / "keys"
+LOCK_FILE = CACHE_DIR / f"lab{_SUFFIX}.lock"
 VENV_PYTHON = REPO_ROOT / ".venv" / "bin" / "python"
 
 # 10.213.47.0/24 lives only on the lab bridge: .1 root namespace, .2 storage, .11.. hypervisor
 # hosts, .50-.99 static guest addresses, .100-.199 DHCP (reservations by MAC).
-SUBNET_PREFIX = "10.213.47"
+SUBNET_PREFIX = f"10.213.{47 + INSTANCE}"
 NETMASK_BITS = 24
 BRIDGE = f"{PREFIX}br0"
 BRIDGE_IP = f"{SUBNET_PREFIX}.1"

@@ -116,7 +116,7 @@ class Lab:
     def tiny_guest_xml(self, name: str, ip: str | None = "dhcp", disks: list[str] | None = None,
                        memory_mib: int = 128) -> str:
         """Domain XML of a tiny busybox guest for a lab host (on its br0). name must start with the
-        lab prefix; ip: 'dhcp', '10.213.47.60' (static) or None."""
+        lab prefix; ip: 'dhcp', a static address such as '10.213.47.60', or None."""
         if not name.startswith(config.PREFIX):
             raise LabError(f"lab guest names start with {config.PREFIX}")
         tiny = self.tiny_artifacts()

@@ -59,7 +59,7 @@ class State:
 def locked() -> Iterator[None]:
     """One lab operation at a time on this machine (the lock file lives outside RUN_DIR, which `down` removes)."""
     config.CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    with open(config.CACHE_DIR / "lab.lock", "w") as handle:
+    with open(config.LOCK_FILE, "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
