@@ -20,7 +20,7 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._domain_live import Liv
 from ansible_collections.kvmops.kvm.plugins.module_utils._domain_match import complete
 from ansible_collections.kvmops.kvm.plugins.module_utils._domain_power import Power
 from ansible_collections.kvmops.kvm.plugins.module_utils._domain_storage import DiskStore
-from ansible_collections.kvmops.kvm.plugins.module_utils._errors import KvmError, ParameterError, libvirt_reason
+from ansible_collections.kvmops.kvm.plugins.module_utils._objects import lookup, parse_definition
 
 KIND = 'domain'
 SEED_DIRECTORY = '/var/lib/libvirt/images'
@@ -71,14 +71,7 @@ class Domain(object):
         HostChecks(self.module, self).run()
 
     def _from_xml(self, text):
-        try:
-            root = _xml.parse(text)
-        except Exception as exc:  # lxml raises several types; all mean the same to the user
-            raise ParameterError('xml', 'not well-formed XML: %s' % exc)
-        if root.tag != 'domain':
-            raise ParameterError('xml', 'the root element is <%s>; a domain definition starts with <domain>' % root.tag)
-        if root.findtext('name') != self.name:
-            raise ParameterError('xml', "the XML names the domain '%s' but name is '%s'" % (root.findtext('name'), self.name))
+        root = parse_definition(text, KIND, self.name)
         self.xml_root = root
         full = model.read(root)
         wanted = ('memory', 'max_memory', 'vcpus', 'max_vcpus', 'machine', 'firmware', 'boot', 'kernel', 'initrd',
@@ -94,12 +87,7 @@ class Domain(object):
         return desired
 
     def _lookup(self):
-        try:
-            return self.module.conn.lookupByName(self.name)
-        except libvirt.libvirtError as exc:
-            if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
-                return None
-            raise KvmError('read', KIND, self.name, libvirt_reason(exc))
+        return lookup(self.module.conn.lookupByName, KIND, self.name, libvirt.VIR_ERR_NO_DOMAIN)
 
     def dump(self, inactive):
         flags = libvirt.VIR_DOMAIN_XML_SECURE | (libvirt.VIR_DOMAIN_XML_INACTIVE if inactive else 0)

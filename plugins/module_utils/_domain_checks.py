@@ -11,7 +11,7 @@ import os
 from ansible_collections.kvmops.kvm.plugins.module_utils import _xml
 from ansible_collections.kvmops.kvm.plugins.module_utils._deps import libvirt
 from ansible_collections.kvmops.kvm.plugins.module_utils._errors import ParameterError
-from ansible_collections.kvmops.kvm.plugins.module_utils._kvm import probe_kvm
+from ansible_collections.kvmops.kvm.plugins.module_utils._host_cpu import kvm_usable_here
 
 
 class HostChecks(object):
@@ -47,7 +47,7 @@ class HostChecks(object):
                 return 'kvm'
             except libvirt.libvirtError:
                 return 'qemu'
-        usable, reason = probe_kvm()
+        usable, reason = kvm_usable_here()
         if wanted == 'kvm' and not usable:
             raise ParameterError('type', 'kvm is not usable on this host: %s. Use type: qemu (emulation, slow) or auto'
                                  % reason)

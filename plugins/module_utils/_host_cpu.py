@@ -127,3 +127,10 @@ def kvm_usable(device, cpu, backend_module):
                            % (device['path'], device['api_version'], backend_module))
         return False, '%s answers but no hardware module (kvm_intel, kvm_amd) serves it' % device['path']
     return True, None
+
+
+def kvm_usable_here():
+    """(usable, reason) for this machine: the one answer kvm_domain's type=auto and kvm_host share."""
+    cpu = parse_cpuinfo(_files.read_text('/proc/cpuinfo'))
+    present = set(_files.list_dir('/sys/module')) if is_x86(cpu) else set()
+    return kvm_usable(probe_kvm_device(), cpu, backend(present) if is_x86(cpu) else None)

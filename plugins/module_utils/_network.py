@@ -16,7 +16,8 @@ from ansible_collections.kvmops.kvm.plugins.module_utils import _validate as che
 from ansible_collections.kvmops.kvm.plugins.module_utils import _xml
 from ansible_collections.kvmops.kvm.plugins.module_utils._compare import differences, merged
 from ansible_collections.kvmops.kvm.plugins.module_utils._deps import libvirt
-from ansible_collections.kvmops.kvm.plugins.module_utils._errors import KvmError, ParameterError, libvirt_reason
+from ansible_collections.kvmops.kvm.plugins.module_utils._errors import KvmError, ParameterError
+from ansible_collections.kvmops.kvm.plugins.module_utils._objects import lookup
 
 KIND = 'network'
 
@@ -128,12 +129,7 @@ class Network(object):
     # ------------------------------------------------------------ reading the live state
 
     def _lookup(self):
-        try:
-            return self.module.conn.networkLookupByName(self.name)
-        except libvirt.libvirtError as exc:
-            if exc.get_error_code() == libvirt.VIR_ERR_NO_NETWORK:
-                return None
-            raise KvmError('read', KIND, self.name, libvirt_reason(exc))
+        return lookup(self.module.conn.networkLookupByName, KIND, self.name, libvirt.VIR_ERR_NO_NETWORK)
 
     def _dump(self, inactive):
         if inactive:

@@ -19,6 +19,7 @@ from ansible.module_utils.six import text_type
 from ansible_collections.kvmops.kvm.plugins.module_utils import _validate as check
 from ansible_collections.kvmops.kvm.plugins.module_utils import _xml
 from ansible_collections.kvmops.kvm.plugins.module_utils._errors import ParameterError
+from ansible_collections.kvmops.kvm.plugins.module_utils._objects import parse_definition
 
 MODES = ('nat', 'isolated', 'route', 'bridge', 'open')
 FAMILIES = ('ipv4', 'ipv6')
@@ -270,15 +271,7 @@ def from_options(params):
 def from_xml(name, text):
     """The desired model from a full network XML: fields it leaves out stay unspecified,
     except addresses and DNS hosts, which a full definition states (none means none)."""
-    try:
-        root = _xml.parse(text)
-    except Exception as exc:  # lxml raises several types; all mean the same to the user
-        raise ParameterError('xml', 'not well-formed XML: %s' % exc)
-    if root.tag != 'network':
-        raise ParameterError('xml', "the root element is <%s>; a network definition starts with <network>" % root.tag)
-    xml_name = root.findtext('name')
-    if xml_name != name:
-        raise ParameterError('xml', "the XML names the network '%s' but name is '%s'" % (xml_name, name))
+    root = parse_definition(text, 'network', name)
     try:
         full = read(root)
     except (ValueError, TypeError) as exc:

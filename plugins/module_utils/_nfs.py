@@ -108,7 +108,7 @@ class TrialMount(object):
         self.account = account
 
     def run(self):
-        """Returns a list of notes; raises NfsProblem."""
+        """Raises NfsProblem."""
         if self.fmt == 'nfs' and not self.mount_nfs:
             raise NfsProblem('mount.nfs is missing on this host, and libvirt needs it to mount the pool: install '
                              'nfs-common (Debian, Ubuntu) or nfs-utils (RHEL, Fedora, SUSE)')
@@ -116,7 +116,7 @@ class TrialMount(object):
         try:
             self._mount(where)
             try:
-                return self._try_write(where)
+                self._try_write(where)
             finally:
                 self.run_command(['timeout', str(MOUNT_TIMEOUT), 'umount', where])
         finally:
@@ -166,7 +166,6 @@ class TrialMount(object):
                 os.unlink(probe_file)
             except OSError:
                 pass
-        return ['%s mounted, root can create files and give them to %s' % (self.export, name)]
 
 
 def check_export(module, host, path, fmt, mount_options):

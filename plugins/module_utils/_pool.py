@@ -129,6 +129,9 @@ class Pool(object):
             return
         active, persistent = bool(self.pool.isActive()), bool(self.pool.isPersistent())
         plan.difference('state', 'active' if active else 'inactive', 'absent')
+        if self.params['purge'] and not persistent:
+            raise ParameterError('purge', "pool '%s' is transient: it vanishes when stopped, before libvirt could delete "
+                                          "its target; delete its volumes with kvm_volume instead" % self.name)
         if self.params['purge']:
             if not active:
                 plan.add('start', KIND, self.name, self._start, 'to list its volumes')
@@ -139,7 +142,7 @@ class Pool(object):
             plan.add('delete target of', KIND, self.name, lambda: self.pool.delete(0), self._path())
         elif active:
             plan.add('stop', KIND, self.name, self._stop)
-        if persistent or self.params['purge']:
+        if persistent:
             plan.add('undefine', KIND, self.name, self._undefine)
 
     def _plan_create(self, plan):

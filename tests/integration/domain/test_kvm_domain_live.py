@@ -265,7 +265,7 @@ def test_bad_input_is_rejected_and_changes_nothing(conn, tiny):
         (guest(tiny, memory='64TiB'), ['memory', 'more than the host has']),
         (guest(tiny, vcpus=9999), ['vcpus']),
         (guest(tiny, vcpus=3, max_vcpus=2), ['max_vcpus', 'below vcpus']),
-        (guest(tiny, type='kvm'), ['type', 'kvm is not usable', 'vmx or svm']),
+        (guest(tiny, type='kvm'), ['type', 'kvm is not usable', 'kvm_pvm']),
         (guest(tiny, cpu=dict(mode='host-passthrough')), ['cpu.mode', 'not available']),
         (guest(tiny, machine='pc-nonexistent-1.0'), ['machine', 'not a machine type']),
         (guest(tiny, memory='lots'), ['memory', 'not a size']),
