@@ -39,3 +39,7 @@ def workdir():
     os.chmod(path, 0o755)
     yield path
     shutil.rmtree(path, ignore_errors=True)
+
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'lab: slow tests inside lab Debian guests (netfs pools)')
