@@ -10,10 +10,17 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import ROOT  # noqa: E402
 
+sys.path.insert(0, os.path.join(ROOT, 'tests', 'lab'))
+pytest_plugins = ['kvmlab.fixtures']   # lab, lab_debian_image, lab_debian_guest
+
 libvirt = pytest.importorskip('libvirt')
 
 URI = 'qemu:///system'
 PREFIX = 'kvmtest-'
+
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'lab: slow tests that boot the lab (Debian guests, namespaced hosts)')
 
 
 @pytest.fixture(scope='session', autouse=True)

@@ -85,3 +85,21 @@ def contract(module, args, expect_change=True, **kwargs):
     last = ok(module, args, **kwargs)
     assert last['changed'] is False and last['actions'] == [], 'second run: %r' % last
     return predicted, applied, last
+
+
+def purge(conn, prefix):
+    """Remove every guest, network and storage pool whose name starts with `prefix` (a suite's own)."""
+    import libvirt
+    for dom in conn.listAllDomains():
+        if dom.name().startswith(prefix):
+            if dom.isActive():
+                dom.destroy()
+            if dom.isPersistent():
+                dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM | libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
+    for objects in (conn.listAllNetworks(), conn.listAllStoragePools()):
+        for obj in objects:
+            if obj.name().startswith(prefix):
+                if obj.isActive():
+                    obj.destroy()
+                if obj.isPersistent():
+                    obj.undefine()

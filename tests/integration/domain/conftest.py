@@ -1,19 +1,14 @@
 """Fixtures for kvm_domain: a test network, a disk directory QEMU can reach, the lab's tiny guest."""
 
 import os
-import sys
 
 import libvirt
 import pytest
 
-from harness import ROOT
+from kvmlab.artifacts import ensure_tiny_artifacts
+from kvmlab.console import SerialConsole
 
-sys.path.insert(0, os.path.join(ROOT, 'tests', 'lab'))
-
-from kvmlab.artifacts import ensure_tiny_artifacts  # noqa: E402
-from kvmlab.console import SerialConsole  # noqa: E402
-
-from domain_env import DISK_DIR, NETWORK, NETWORK_XML, purge  # noqa: E402
+from domain_env import DISK_DIR, NETWORK, NETWORK_XML, purge
 
 
 @pytest.fixture(scope='session')

@@ -15,6 +15,7 @@ NETWORK_XML = """<network><name>%s</name><forward mode='nat'/><bridge name='kvmt
 
 
 def purge(conn):
+    """The suite's guests (not its network, which lives for the whole module) and disk files."""
     for dom in conn.listAllDomains():
         if dom.name().startswith(PREFIX):
             if dom.isActive():

@@ -7,31 +7,16 @@ import libvirt
 import pytest
 from lxml import etree
 
-from harness import contract, fails, ok
+from harness import contract, fails, ok, purge
 
 PREFIX = 'kvmtest-n-'
 
 
-def _purge(conn):
-    for dom in conn.listAllDomains():
-        if dom.name().startswith(PREFIX):
-            if dom.isActive():
-                dom.destroy()
-            if dom.isPersistent():
-                dom.undefine()
-    for net in conn.listAllNetworks():
-        if net.name().startswith(PREFIX):
-            if net.isActive():
-                net.destroy()
-            if net.isPersistent():
-                net.undefine()
-
-
 @pytest.fixture(autouse=True)
 def clean(conn):
-    _purge(conn)
+    purge(conn, PREFIX)
     yield
-    _purge(conn)
+    purge(conn, PREFIX)
 
 
 @pytest.fixture

@@ -7,29 +7,16 @@ import tempfile
 
 import pytest
 
+from harness import purge
+
 PREFIX = 'kvmtest-'
-
-
-def purge(conn):
-    for dom in conn.listAllDomains():
-        if dom.name().startswith(PREFIX):
-            if dom.isActive():
-                dom.destroy()
-            if dom.isPersistent():
-                dom.undefine()
-    for pool in conn.listAllStoragePools():
-        if pool.name().startswith(PREFIX):
-            if pool.isActive():
-                pool.destroy()
-            if pool.isPersistent():
-                pool.undefine()
 
 
 @pytest.fixture(autouse=True)
 def clean(conn):
-    purge(conn)
+    purge(conn, PREFIX)
     yield
-    purge(conn)
+    purge(conn, PREFIX)
 
 
 @pytest.fixture

@@ -2,13 +2,11 @@
 
 import errno
 import fcntl
-import json
 import os
 import shutil
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
 
 libvirt = pytest.importorskip('libvirt')
 
@@ -109,18 +107,9 @@ def host(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def run(capsys):
+def run(module_runner):
     libvirt.registerErrorHandler(lambda *_: None, None)
-
-    def runner(check=False, **args):
-        args = dict(args, uri='test:///default', _ansible_check_mode=check, _ansible_diff=True)
-        with patch_module_args(args):
-            with pytest.raises(SystemExit) as exited:
-                kvm_host.main()
-        result = json.loads(capsys.readouterr().out)
-        result['rc'] = exited.value.code
-        return result
-    return runner
+    return module_runner(kvm_host)
 
 
 def checks(result):

@@ -1,43 +1,27 @@
 """kvm_network's logic in-process against libvirt's test driver (fast; the real proof is the integration suite)."""
 
-import json
-
 import pytest
-
-from ansible.module_utils.testing import patch_module_args
 
 libvirt = pytest.importorskip('libvirt')
 
 from ansible_collections.kvmops.kvm.plugins.modules import kvm_network  # noqa: E402
 
-URI = 'test:///default'
 
 
 @pytest.fixture
-def conn():
-    """Holds the test driver open: its state lives as long as one connection does."""
-    libvirt.registerErrorHandler(lambda *_: None, None)
-    connection = libvirt.open(URI)
+def conn(test_driver):
+    connection = test_driver
     yield connection
     for net in connection.listAllNetworks():
         if net.name().startswith('unit-'):
             if net.isActive():
                 net.destroy()
             net.undefine()
-    connection.close()
 
 
 @pytest.fixture
-def run(capsys):
-    def runner(check=False, **args):
-        args = dict(args, uri=URI, _ansible_check_mode=check, _ansible_diff=True)
-        with patch_module_args(args):
-            with pytest.raises(SystemExit) as exited:
-                kvm_network.main()
-        result = json.loads(capsys.readouterr().out)
-        result['rc'] = exited.value.code
-        return result
-    return runner
+def run(module_runner):
+    return module_runner(kvm_network)
 
 
 NET = dict(name='unit-n1', bridge='unitbr1', ipv4=dict(address='10.50.0.1', prefix=24, dhcp=dict(

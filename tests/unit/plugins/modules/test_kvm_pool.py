@@ -1,43 +1,27 @@
 """kvm_pool's logic in-process against libvirt's test driver (fast; the real proof is tests/integration/storage)."""
 
-import json
-
 import pytest
-
-from ansible.module_utils.testing import patch_module_args
 
 libvirt = pytest.importorskip('libvirt')
 
 from ansible_collections.kvmops.kvm.plugins.modules import kvm_pool  # noqa: E402
 
-URI = 'test:///default'
 
 
 @pytest.fixture
-def conn():
-    """Holds the test driver open: its state lives as long as one connection does."""
-    libvirt.registerErrorHandler(lambda *_: None, None)
-    connection = libvirt.open(URI)
+def conn(test_driver):
+    connection = test_driver
     yield connection
     for pool in connection.listAllStoragePools():
         if pool.name().startswith('unit-'):
             if pool.isActive():
                 pool.destroy()
             pool.undefine()
-    connection.close()
 
 
 @pytest.fixture
-def run(capsys):
-    def runner(check=False, **args):
-        args = dict(args, uri=URI, _ansible_check_mode=check, _ansible_diff=True)
-        with patch_module_args(args):
-            with pytest.raises(SystemExit) as exited:
-                kvm_pool.main()
-        result = json.loads(capsys.readouterr().out)
-        result['rc'] = exited.value.code
-        return result
-    return runner
+def run(module_runner):
+    return module_runner(kvm_pool)
 
 
 @pytest.fixture

@@ -1,43 +1,28 @@
 """kvm_volume's logic in-process against libvirt's test driver (it simulates volumes but cannot resize or
 upload them: growth, imports and downloads are proven in tests/integration/storage)."""
 
-import json
-
 import pytest
-
-from ansible.module_utils.testing import patch_module_args
 
 libvirt = pytest.importorskip('libvirt')
 
 from ansible_collections.kvmops.kvm.plugins.modules import kvm_volume  # noqa: E402
 
-URI = 'test:///default'
 POOL = 'default-pool'   # the test driver's own pool, at /default-pool
 
 
 @pytest.fixture
-def conn():
-    libvirt.registerErrorHandler(lambda *_: None, None)
-    connection = libvirt.open(URI)
+def conn(test_driver):
+    connection = test_driver
     yield connection
     pool = connection.storagePoolLookupByName(POOL)
     for volume in pool.listAllVolumes():
         if volume.name().startswith('unit-'):
             volume.delete(0)
-    connection.close()
 
 
 @pytest.fixture
-def run(capsys):
-    def runner(check=False, **args):
-        args = dict(args, uri=URI, _ansible_check_mode=check, _ansible_diff=True)
-        with patch_module_args(args):
-            with pytest.raises(SystemExit) as exited:
-                kvm_volume.main()
-        result = json.loads(capsys.readouterr().out)
-        result['rc'] = exited.value.code
-        return result
-    return runner
+def run(module_runner):
+    return module_runner(kvm_volume)
 
 
 def names(conn):
