@@ -3,6 +3,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lab"))
 
+# pylint: disable-next=unused-import,wrong-import-position
 from kvmlab.fixtures import lab, lab_debian_guest, lab_debian_image  # noqa: E402,F401
 
 

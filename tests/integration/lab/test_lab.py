@@ -23,7 +23,7 @@ LAB_CLI = Path(__file__).resolve().parents[2] / "lab" / "kvmlab"
 
 def ansible_ping(lab: Lab, pattern: str) -> dict[str, str]:
     proc = subprocess.run([BIN / "ansible", pattern, "-i", lab.inventory_path, "-m", "ping"],
-                          capture_output=True, text=True, timeout=120,
+                          capture_output=True, text=True, timeout=120, check=False,
                           env={**os.environ, "ANSIBLE_HOST_KEY_CHECKING": "False"})
     results = {}
     for line in proc.stdout.splitlines():
@@ -145,7 +145,7 @@ def test_down_leaves_nothing_even_after_a_crashed_up(lab):
 def _lab_pids(lab: Lab) -> list[tuple[int, int]]:
     pids = []
     for name in network.lab_netns_names():
-        out = subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True).stdout
+        out = subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True, check=False).stdout
         pids += [(int(p), processes.start_time(int(p))) for p in out.split()]
     state_file = config.RUN_DIR / "state.json"
     if state_file.exists():

@@ -62,7 +62,7 @@ def start_debian_guest(state: State, image: DebianImage, name: str, ip: str, rol
     return guest
 
 
-def wait_for_ssh(keys: LabKeys, guest: DebianGuest, timeout: float = 180) -> None:
+def wait_for_ssh(keys: LabKeys, guest: DebianGuest, timeout: float = 360) -> None:
     wait_for(lambda: ssh(keys, guest.ip, "true", timeout=15, check=False).returncode == 0, timeout,
              f"ssh on {guest.name} ({guest.ip})", interval=1)
 

@@ -167,4 +167,3 @@ def remove_cache() -> None:
     """Forget every cached artifact and image (the next `up` rebuilds them)."""
     for sub in (config.ARTIFACTS_DIR, config.IMAGES_DIR, config.KEYS_DIR):
         shutil.rmtree(sub, ignore_errors=True)
-

@@ -110,14 +110,18 @@ def ensure_dhcp(state: State) -> None:
     pid, started = processes.spawn(cmd, config.RUN_DIR / "dnsmasq.log")
     state.add("process", pid=pid, started=started, what="dnsmasq")
     state.set_component("dhcp", {"pid": pid, "started": started})
-    wait_for(lambda: run(["ss", "-Hlun", "sport", "= :67"], quiet=True).stdout.strip(), 5, "dnsmasq on :67")
+
+    def listening() -> bool:
+        return f"pid={pid}," in run(["ss", "-Hlunp", "sport", "= :67"], quiet=True).stdout
+
+    wait_for(listening, 5, "dnsmasq on :67")
 
 
 def private_etc_mounts(work_dir: Path, hostname: str) -> str:
     """Shell commands (for a private mount namespace) that give it its own /etc/hosts naming every
     lab host and a resolver with no nameserver: the machine's DNS is unreachable from the lab
     network, and each lookup of the namespace's hostname would otherwise hang for 10 s."""
-    names = [f"127.0.0.1 localhost", f"{config.BRIDGE_IP} {config.PREFIX}gateway",
+    names = ["127.0.0.1 localhost", f"{config.BRIDGE_IP} {config.PREFIX}gateway",
              f"{config.STORAGE_IP} {config.PREFIX}nfs"]
     names += [f"{config.host_ip(i)} {config.host_name(i)}" for i in range(1, config.MAX_HOSTS + 1)]
     (work_dir / "hosts").write_text("\n".join(names) + "\n")

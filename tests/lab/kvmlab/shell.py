@@ -18,7 +18,7 @@ def run(cmd: Sequence[str], check: bool = True, timeout: float = 120, input: str
     if not quiet:
         log.debug("run: %s", " ".join(map(str, cmd)))
     proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout,
-                          input=input)
+                          input=input, check=False)
     if check and proc.returncode != 0:
         raise LabError(f"{' '.join(map(str, cmd))} failed ({proc.returncode}): "
                        f"{proc.stderr.strip() or proc.stdout.strip()}")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from . import config
+from .shell import log
 
 
 class State:
@@ -60,7 +61,11 @@ def locked() -> Iterator[None]:
     """One lab operation at a time on this machine (the lock file lives outside RUN_DIR, which `down` removes)."""
     config.CACHE_DIR.mkdir(parents=True, exist_ok=True)
     with open(config.LOCK_FILE, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.info("waiting for another up/down of this lab to finish (%s)", config.LOCK_FILE)
+            fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:
