@@ -12,8 +12,10 @@ PYTEST := $(VENV)/bin/python -m pytest
 setup:
 	scripts/bootstrap.sh
 
+# the main job, on the local lab (two namespaced hypervisor hosts and NFS storage; `make lab-down` removes it)
 demo: setup
-	ansible-playbook playbooks/demo.yml
+	$(VENV)/bin/python tests/lab/kvmlab up --hosts 2 --storage
+	ansible-playbook -i "$$($(VENV)/bin/python tests/lab/kvmlab inventory)" playbooks/demo.yml
 
 test: setup
 	$(MAKE) --no-print-directory test-unit test-sanity test-lint test-integration

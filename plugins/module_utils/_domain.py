@@ -120,8 +120,8 @@ class Domain(object):
         for disk in disks:
             exists = (self.store.volume(disk['pool'], disk['volume'], 'disks') is not None if disk.get('pool')
                       else self.store.path_exists(disk['path']))
-            if exists:
-                continue
+            if exists is not False or disk.get('size') is None:
+                continue   # there, or a remote path libvirt cannot see: leave it to the define to tell
             label = disk.get('volume') or disk['path']
             detail = ('overlay on %s' % disk['backing'] if disk.get('backing')
                       else '%s, %d GiB' % (disk.get('format') or 'qcow2', (disk.get('size') or 0) // 1024 ** 3))
@@ -248,29 +248,31 @@ class Domain(object):
 
     def _predicted_result(self):
         after = self.after
-        return dict(name=self.name, uuid=self.dom.UUIDString() if self.dom is not None else None,
+        return dict(_devices(after), name=self.name, uuid=self.dom.UUIDString() if self.dom is not None else None,
                     state=self.power.final_state, type=after.get('type'), autostart=self.autostart_after,
-                    memory=after.get('memory'), vcpus=after.get('vcpus'),
-                    interfaces=[dict(mac=i.get('mac'), type=i['type'], source=i['source'], model=i.get('model'),
-                                     ipv4=[]) for i in after.get('interfaces', [])],
-                    disks=[dict(target=d['target'], path=d.get('path'), pool=d.get('pool'), volume=d.get('volume'),
-                                format=d.get('format'), bus=d.get('bus')) for d in after.get('disks', [])],
-                    graphics=_public_graphics(after.get('graphics')))
+                    memory=after.get('memory'), vcpus=after.get('vcpus'))
 
     def _observed_result(self):
         live_root = self.dump(inactive=False)
         live = model.read(live_root)
-        graphics = _public_graphics(live['graphics'])
-        if graphics and graphics.get('type') != 'none':
+        result = dict(_devices(live), name=self.name, uuid=self.dom.UUIDString(), state=self.power.current(),
+                      type=live['type'], autostart=bool(self.dom.autostart()), memory=live['memory'],
+                      vcpus=live['vcpus'])
+        if result['graphics'] and result['graphics'].get('type') != 'none':
             port = live_root.find('devices/graphics').get('port')
-            graphics['port'] = int(port) if port and port != '-1' else None   # the port autoport chose
-        return dict(name=self.name, uuid=self.dom.UUIDString(), state=self.power.current(), type=live['type'],
-                    autostart=bool(self.dom.autostart()), memory=live['memory'], vcpus=live['vcpus'],
-                    interfaces=[dict(mac=i['mac'], type=i['type'], source=i['source'], model=i['model'], ipv4=[])
-                                for i in live['interfaces']],
-                    disks=[dict(target=d['target'], path=d.get('path'), pool=d.get('pool'), volume=d.get('volume'),
-                                format=d['format'], bus=d['bus']) for d in live['disks']],
-                    graphics=graphics)
+            result['graphics']['port'] = int(port) if port and port != '-1' else None   # the port autoport chose
+        return result
+
+
+def _devices(domain_model):
+    """The devices part of the returned domain: no passwords, addresses filled in later."""
+    return dict(
+        interfaces=[dict(mac=i.get('mac'), type=i['type'], source=i['source'], model=i.get('model'), ipv4=[])
+                    for i in domain_model.get('interfaces', [])],
+        disks=[dict(target=d['target'], path=d.get('path'), pool=d.get('pool'), volume=d.get('volume'),
+                    format=d.get('format'), bus=d.get('bus')) for d in domain_model.get('disks', [])],
+        graphics=_public_graphics(domain_model.get('graphics')))
+
 
 def _public_graphics(graphics):
     if not graphics:

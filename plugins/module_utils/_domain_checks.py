@@ -116,10 +116,10 @@ class HostChecks(object):
         store = self.domain.store
         for key in ('kernel', 'initrd', 'cdrom'):
             path = self.desired.get(key)
-            if path and not store.path_exists(path):
+            if path and store.path_exists(path) is False:
                 raise ParameterError(key, "'%s' does not exist on the host" % path)
         for index, disk in enumerate(self.desired.get('disks', [])):
-            if disk.get('backing') and not store.path_exists(disk['backing']):
+            if disk.get('backing') and store.path_exists(disk['backing']) is False:
                 raise ParameterError('disks[%d].backing' % index, "base image '%s' does not exist" % disk['backing'])
         seed = self.domain.seed_path
         if seed and self.module.is_local and not os.path.isdir(os.path.dirname(seed)):
@@ -133,7 +133,7 @@ class HostChecks(object):
                 exists = store.volume(disk['pool'], disk['volume'], at + '.pool') is not None
             else:
                 exists = store.path_exists(disk['path'])
-            if not exists and disk.get('size') is None:
+            if exists is False and disk.get('size') is None:
                 raise ParameterError(at, "'%s' does not exist; give size to create it (or backing for an overlay)"
                                      % (disk.get('volume') or disk['path']))
 

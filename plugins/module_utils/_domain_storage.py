@@ -54,10 +54,11 @@ class DiskStore(object):
             return None
 
     def path_exists(self, path):
-        """Whether the file is there; a remote daemon is asked through its pools."""
+        """Whether the file is there: True, False, or None when a remote daemon cannot tell (a file that
+        is in none of its pools)."""
         if self.module.is_local:
             return os.path.exists(path)
-        return self.volume_by_path(path) is not None
+        return True if self.volume_by_path(path) is not None else None
 
     def file_format(self, path):
         """qcow2 or raw, by the file's header (local) or the volume's format (remote)."""

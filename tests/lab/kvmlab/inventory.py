@@ -13,7 +13,7 @@ SSH_COMMON_ARGS = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -
 
 
 def build_inventory(keys: LabKeys, hosts: list[HypervisorHost], storage: StorageHost | None,
-                    guests: list[DebianGuest]) -> dict:
+                    guests: list[DebianGuest], tiny=None) -> dict:
     kvm_hosts = {
         host.name: {
             "ansible_host": host.ip,
@@ -51,6 +51,7 @@ def build_inventory(keys: LabKeys, hosts: list[HypervisorHost], storage: Storage
             "ansible_ssh_common_args": SSH_COMMON_ARGS,
             "kvm_lab_subnet": f"{config.SUBNET_PREFIX}.0/{config.NETMASK_BITS}",
             "kvm_lab_bridge": config.BRIDGE,
+            **({"kvm_lab_tiny_kernel": str(tiny.kernel), "kvm_lab_tiny_initrd": str(tiny.initrd)} if tiny else {}),
         },
         "children": {
             "kvm_hosts": {"hosts": kvm_hosts},

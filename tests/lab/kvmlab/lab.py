@@ -86,8 +86,9 @@ class Lab:
 
     def _write_inventory(self) -> None:
         if config.RUN_DIR.exists() and (self.hosts or self.storage or self.guests):
+            tiny = self.tiny_artifacts() if self.hosts else None   # what guests on the hosts boot
             inventory.write_inventory(self.inventory_path,
-                                      inventory.build_inventory(self.keys, self.hosts, self.storage, self.guests))
+                                      inventory.build_inventory(self.keys, self.hosts, self.storage, self.guests, tiny))
 
     # --- what tests use --------------------------------------------------------------------
     @property

@@ -7,7 +7,6 @@ libvirt = pytest.importorskip('libvirt')
 from ansible_collections.kvmops.kvm.plugins.modules import kvm_pool  # noqa: E402
 
 
-
 @pytest.fixture
 def conn(test_driver):
     connection = test_driver
