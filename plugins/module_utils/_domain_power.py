@@ -34,6 +34,7 @@ class Power(object):
         self.name = domain.name
         self.final_state = None
         self._restart_detail = None
+        self._leases_before_start = None   # set when this run boots the guest
 
     def current(self):
         dom = self.domain.dom
@@ -65,9 +66,11 @@ class Power(object):
     # ------------------------------------------------------------ steps
 
     def _start(self):
+        self._leases_before_start = self._leases()
         self.domain.dom.create()
 
     def _start_paused(self):
+        self._leases_before_start = self._leases()
         self.domain.dom.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED)
 
     def _resume(self):
@@ -118,18 +121,38 @@ class Power(object):
             # libvirt has no event for DHCP leases or agent addresses: poll them
             time.sleep(_LEASE_POLL_SECONDS)
 
-    def _addresses(self):
-        found = {}
-        for source in (libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE, libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT):
+    def _leases(self):
+        """The IPv4 DHCP leases of the guest's NICs on libvirt networks, as (mac, ip, expiry) tuples."""
+        leases = set()
+        for iface in self.domain.after.get('interfaces') or []:
+            if iface.get('type') != 'network' or not iface.get('mac'):
+                continue
             try:
-                interfaces = self.domain.dom.interfaceAddresses(source, 0)
+                network = self.module.conn.networkLookupByName(iface['source'])
+                entries = network.DHCPLeases(iface['mac'])
             except libvirt.libvirtError:
-                continue   # no guest agent, or none answering yet
-            for info in interfaces.values():
-                mac = (info.get('hwaddr') or '').lower()
-                for address in info.get('addrs') or []:
-                    if address.get('type') == libvirt.VIR_IP_ADDR_TYPE_IPV4 and not address['addr'].startswith('127.'):
-                        found.setdefault(mac, [])
-                        if address['addr'] not in found[mac]:
-                            found[mac].append(address['addr'])
+                continue
+            for lease in entries:
+                if lease.get('type') == libvirt.VIR_IP_ADDR_TYPE_IPV4:
+                    leases.add((lease['mac'].lower(), lease['ipaddr'], lease.get('expirytime')))
+        return leases
+
+    def _addresses(self):
+        """IPv4 addresses by MAC: DHCP leases (only ones newer than a boot this run made: a guest that
+        comes back with the same MAC finds its old lease still there), then the guest agent."""
+        found = {}
+        stale = self._leases_before_start or set()
+        pairs = [(mac, ip) for mac, ip, _expiry in self._leases() - stale]
+        try:
+            agent = self.domain.dom.interfaceAddresses(libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT, 0)
+        except libvirt.libvirtError:
+            agent = {}   # no guest agent, or none answering yet
+        for info in agent.values():
+            for address in info.get('addrs') or []:
+                if address.get('type') == libvirt.VIR_IP_ADDR_TYPE_IPV4 and not address['addr'].startswith('127.'):
+                    pairs.append(((info.get('hwaddr') or '').lower(), address['addr']))
+        for mac, ip in pairs:
+            found.setdefault(mac, [])
+            if ip not in found[mac]:
+                found[mac].append(ip)
         return found

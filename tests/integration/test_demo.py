@@ -22,6 +22,7 @@ def _playbook(inventory, record):
 
 
 def test_demo_on_the_lab(lab, tmp_path):
+    lab.up(hosts=2, storage=True)   # as make demo does; the lab's own tests may have taken it down
     first_host = lab.hosts[0]
     try:
         _playbook(str(lab.inventory_path), str(tmp_path / 'first.jsonl'))

@@ -2,8 +2,10 @@
 
 import os
 import subprocess
+import time
 
 import libvirt
+import pytest
 from lxml import etree
 
 from domain_env import DISK_DIR, NETWORK, PREFIX
@@ -296,3 +298,36 @@ def test_full_xml_is_compared_by_meaning(conn, tiny):
     bigger = xml.replace("<memory unit='MiB'>128</memory>", "<memory unit='MiB'>192</memory>")
     predicted, applied, last = contract('kvm_domain', dict(name=name, xml=bigger, state='present'))
     assert int(xml_of(conn, name, inactive=True).findtext('memory')) == 192 * 1024
+
+
+@pytest.mark.lab
+def test_cloud_init_debian_guest_gets_hostname_and_key(conn, lab_debian_image, tmp_path):
+    """A real Debian guest (the lab image) configured only through our seed; a rerun does not rebuild it."""
+    image = lab_debian_image
+    key = tmp_path / 'id_ed25519'
+    subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', str(key)], check=True)
+    public = key.with_suffix('.pub').read_text().strip()
+    name = PREFIX + 'deb'
+    args = dict(name=name, memory=512, vcpus=2, kernel=str(image.kernel), initrd=str(image.initrd),
+                cmdline='%s cloud-init=enabled ds=nocloud' % image.cmdline,
+                disks=[dict(path=DISK_DIR + '/deb.qcow2', backing=str(image.disk))],
+                interfaces=[dict(network=NETWORK)], graphics=dict(type='none'),
+                cloud_init=dict(user_data=dict(hostname='ci-deb', disable_root=False, ssh_authorized_keys=[public])),
+                wait_for='ip', wait_timeout=300)
+    result = ok('kvm_domain', args)
+    address = result['domain']['interfaces'][0]['ipv4'][0]
+    ssh = ['ssh', '-i', str(key), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
+           '-o', 'ConnectTimeout=5', '-o', 'IdentitiesOnly=yes', 'root@' + address]
+    deadline = time.monotonic() + 300
+    while True:   # sshd and cloud-init come up after DHCP: the key is only there once cloud-init ran
+        probe = subprocess.run(ssh + ['cloud-init status --wait >/dev/null; hostname'], capture_output=True,
+                               text=True, timeout=320, check=False)
+        if probe.returncode == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(5)
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.strip() == 'ci-deb'
+    seed = '/var/lib/libvirt/images/%s-cidata.iso' % name
+    built = os.stat(seed).st_mtime_ns
+    again = ok('kvm_domain', args)
+    assert again['changed'] is False and os.stat(seed).st_mtime_ns == built
