@@ -46,7 +46,6 @@ class Domain(object):
         self.restart_required = False
         self.seed_path = None
         self.seed_files = None
-        self._predicted = None
         self.domain_type = None
         self.used_macs = {}
         self.after = {}
@@ -133,7 +132,7 @@ class Domain(object):
         completed = complete(desired, None, self)
         self._plan_volumes(plan, completed.get('disks', []))
         if self.params.get('xml'):
-            root = model.write(self.xml_root, dict((k, v) for k, v in completed.items() if k in ('type',)))
+            root = model.write(self.xml_root, {'type': completed['type']})
         else:
             root = model.new_definition(self.name, completed,
                                         tcg_cache_mib=TCG_CACHE_MIB if self.domain_type == 'qemu' else None)
@@ -195,10 +194,9 @@ class Domain(object):
 
     def _plan_absent(self, plan):
         self.dom = self._lookup()
-        self._predicted = None
         if self.dom is None:
             return
-        current = Power(self.module, self).current()
+        current = self.power.current()
         plan.difference('state', current, 'absent')
         if self.dom.isActive():
             plan.add('stop', KIND, self.name, self.dom.destroy, 'forced off')

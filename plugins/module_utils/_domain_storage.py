@@ -11,12 +11,9 @@ import os
 from ansible_collections.kvmops.kvm.plugins.module_utils import _xml
 from ansible_collections.kvmops.kvm.plugins.module_utils._deps import libvirt
 from ansible_collections.kvmops.kvm.plugins.module_utils._errors import KvmError, ParameterError
+from ansible_collections.kvmops.kvm.plugins.module_utils._objects import lookup
 
 QCOW2_MAGIC = b'QFI\xfb'
-
-
-def _no_object(exc, code):
-    return exc.get_error_code() == code
 
 
 class DiskStore(object):
@@ -34,18 +31,14 @@ class DiskStore(object):
         try:
             return self.conn.storagePoolLookupByName(name)
         except libvirt.libvirtError as exc:
-            if _no_object(exc, libvirt.VIR_ERR_NO_STORAGE_POOL):
+            if exc.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_POOL:
                 raise ParameterError(parameter, "storage pool '%s' does not exist on %s" % (name, self.module.params['uri']))
             raise
 
     def volume(self, pool_name, volume_name, parameter):
         pool = self.pool(pool_name, parameter)
-        try:
-            return pool.storageVolLookupByName(volume_name)
-        except libvirt.libvirtError as exc:
-            if _no_object(exc, libvirt.VIR_ERR_NO_STORAGE_VOL):
-                return None
-            raise
+        return lookup(pool.storageVolLookupByName, 'volume', volume_name, libvirt.VIR_ERR_NO_STORAGE_VOL,
+                      '%s/%s' % (pool_name, volume_name))
 
     def volume_by_path(self, path):
         try:

@@ -88,16 +88,18 @@ class KvmModule(object):
                 pass
             self._conn = None
 
-    def _exit(self, plan, result):
+    def _finish(self):
+        """Close the connection and hand the warnings to Ansible, before exiting either way."""
         self._close()
         for message in self.warnings:
             self.ansible.warn(message)
+
+    def _exit(self, plan, result):
+        self._finish()
         output = dict(changed=plan.changed, actions=plan.describe(), diff=plan.diff)
         output.update(result)
         self.ansible.exit_json(**output)
 
     def _fail(self, msg, **details):
-        self._close()
-        for message in self.warnings:
-            self.ansible.warn(message)
+        self._finish()
         self.ansible.fail_json(msg=msg, **details)

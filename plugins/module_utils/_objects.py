@@ -11,14 +11,15 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._deps import libvirt
 from ansible_collections.kvmops.kvm.plugins.module_utils._errors import KvmError, ParameterError, libvirt_reason
 
 
-def lookup(finder, kind, name, not_found_code):
-    """finder(name), or None when libvirt says there is no such object (not_found_code)."""
+def lookup(finder, kind, name, not_found_code, label=None):
+    """finder(name), or None when libvirt says there is no such object (not_found_code).
+    Errors name the object by `label` (default: name)."""
     try:
         return finder(name)
     except libvirt.libvirtError as exc:
         if exc.get_error_code() == not_found_code:
             return None
-        raise KvmError('read', kind, name, libvirt_reason(exc))
+        raise KvmError('read', kind, label or name, libvirt_reason(exc))
 
 
 def parse_definition(text, kind, name, parameter='xml'):

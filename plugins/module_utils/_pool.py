@@ -14,19 +14,15 @@ from ansible_collections.kvmops.kvm.plugins.module_utils import _validate as che
 from ansible_collections.kvmops.kvm.plugins.module_utils import _xml
 from ansible_collections.kvmops.kvm.plugins.module_utils._compare import differences, merged
 from ansible_collections.kvmops.kvm.plugins.module_utils._deps import libvirt
-from ansible_collections.kvmops.kvm.plugins.module_utils._errors import KvmError, ParameterError, libvirt_reason
+from ansible_collections.kvmops.kvm.plugins.module_utils._errors import KvmError, ParameterError
+from ansible_collections.kvmops.kvm.plugins.module_utils._objects import lookup
 
 KIND = 'pool'
 
 
 def lookup_pool(conn, name):
     """The pool, or None when there is none by that name."""
-    try:
-        return conn.storagePoolLookupByName(name)
-    except libvirt.libvirtError as exc:
-        if exc.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_POOL:
-            return None
-        raise KvmError('read', KIND, name, libvirt_reason(exc))
+    return lookup(conn.storagePoolLookupByName, KIND, name, libvirt.VIR_ERR_NO_STORAGE_POOL)
 
 
 def config_xml(pool):

@@ -14,7 +14,8 @@ from ansible_collections.kvmops.kvm.plugins.module_utils import _volume_model as
 from ansible_collections.kvmops.kvm.plugins.module_utils import _volume_source as sources
 from ansible_collections.kvmops.kvm.plugins.module_utils import _xml
 from ansible_collections.kvmops.kvm.plugins.module_utils._deps import libvirt
-from ansible_collections.kvmops.kvm.plugins.module_utils._errors import KvmError, ParameterError, libvirt_reason
+from ansible_collections.kvmops.kvm.plugins.module_utils._errors import KvmError, ParameterError
+from ansible_collections.kvmops.kvm.plugins.module_utils._objects import lookup
 from ansible_collections.kvmops.kvm.plugins.module_utils._pool import lookup_pool
 
 KIND = 'volume'
@@ -97,12 +98,7 @@ class Volume(object):
             pass
 
     def _lookup(self):
-        try:
-            return self.pool.storageVolLookupByName(self.name)
-        except libvirt.libvirtError as exc:
-            if exc.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_VOL:
-                return None
-            raise KvmError('read', KIND, self.label, libvirt_reason(exc))
+        return lookup(self.pool.storageVolLookupByName, KIND, self.name, libvirt.VIR_ERR_NO_STORAGE_VOL, self.label)
 
     def _validate_new(self):
         logical = self.pool_type == 'logical'
