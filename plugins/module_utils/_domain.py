@@ -6,6 +6,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import copy
 import os
 
 from ansible_collections.kvmops.kvm.plugins.module_utils import _domain_model as model
@@ -16,6 +17,7 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._cloud_init import read
 from ansible_collections.kvmops.kvm.plugins.module_utils._compare import differences
 from ansible_collections.kvmops.kvm.plugins.module_utils._deps import libvirt
 from ansible_collections.kvmops.kvm.plugins.module_utils._domain_checks import HostChecks
+from ansible_collections.kvmops.kvm.plugins.module_utils._domain_extra import ExtraElements
 from ansible_collections.kvmops.kvm.plugins.module_utils._domain_live import LivePlanner
 from ansible_collections.kvmops.kvm.plugins.module_utils._domain_match import complete
 from ansible_collections.kvmops.kvm.plugins.module_utils._domain_power import Power
@@ -40,6 +42,7 @@ class Domain(object):
         self.name = self.params['name']
         self.state = self.params['state']
         self.desired = None
+        self.extra = None   # unmodelled elements of a full `xml`
         self.dom = None
         self.store = DiskStore(module)
         self.power = Power(module, self)
@@ -72,6 +75,7 @@ class Domain(object):
     def _from_xml(self, text):
         root = parse_definition(text, KIND, self.name)
         self.xml_root = root
+        self.extra = ExtraElements(root)
         full = model.read(root)
         wanted = ('memory', 'max_memory', 'vcpus', 'max_vcpus', 'machine', 'firmware', 'boot', 'kernel', 'initrd',
                   'cmdline', 'disks', 'interfaces', 'graphics', 'type')
@@ -156,10 +160,14 @@ class Domain(object):
         completed = complete(desired, config, self)
         self._plan_volumes(plan, completed.get('disks', []))
         config_diffs = differences(model.comparable(completed), model.comparable(config))
+        if self.extra is not None:
+            config_diffs += self.extra.differences(config_root)
         for diff in config_diffs:
             plan.difference(diff.path, _shown(diff.path, diff.before), _shown(diff.path, diff.after))
         if config_diffs or not persistent:
-            new_root = model.write(config_root, completed)
+            new_root = model.write(copy.deepcopy(config_root), completed)   # config_root may be the live XML
+            if self.extra is not None:
+                self.extra.write(new_root)
             definition = _xml.to_string(new_root)
 
             def define():
@@ -173,6 +181,8 @@ class Domain(object):
             live = model.read(live_root)
             pending = LivePlanner(self, live_root, live, complete(desired, live, self),
                                   set(d.path for d in config_diffs)).plan(plan)
+            if self.extra is not None:
+                pending += [d.path for d in self.extra.differences(live_root)]
             if pending:
                 if self.params['restart'] and self.state in ('running', 'present'):
                     self.power.restart_for(pending)

@@ -6,6 +6,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import copy
 import re
 
 from ansible_collections.kvmops.kvm.plugins.module_utils._deps import etree
@@ -72,3 +73,79 @@ def to_bytes(value, default_unit='b'):
         raise ValueError("'%s' is not a size (a number with an optional unit such as KiB, MiB, GiB)" % value)
     number, unit = match.groups()
     return int(float(number) * _UNIT_FACTORS[(unit or default_unit).lower()])
+
+
+_IDENTITY = ('type', 'bus', 'index', 'name', 'id', 'dev')
+_TARGET_IDENTITY = ('name', 'port', 'dir')
+
+
+def _amount(element):
+    """Bytes of a size: <memory unit='MiB'>512</memory> or <page size='2' unit='MiB'/>, else None."""
+    number = (element.text or '').strip() or element.get('size')
+    if element.get('unit') is None or not number:
+        return None
+    try:
+        return to_bytes(number + element.get('unit'))
+    except ValueError:
+        return None
+
+
+def covers(want, have):
+    """Whether `have` says at least what `want` says, by meaning: every attribute, text and child of
+    `want` is in `have` (which may hold more: defaults and addresses libvirt filled in). Sizes with a
+    unit compare in bytes; children match in any order."""
+    if want.tag != have.tag:
+        return False
+    sized = _amount(want)
+    if sized is not None:
+        if sized != _amount(have):
+            return False
+    elif (want.text or '').strip() and (want.text or '').strip() != (have.text or '').strip():
+        return False
+    for key, value in want.attrib.items():
+        if not (sized is not None and key in ('unit', 'size')) and have.get(key) != value:
+            return False
+    free = [child for child in have if isinstance(child.tag, str)]
+    for child in want:
+        if not isinstance(child.tag, str):
+            continue
+        match = next((c for c in free if covers(child, c)), None)
+        if match is None:
+            return False
+        free.remove(match)
+    return True
+
+
+def counterpart(want, candidates):
+    """The candidate that `want` is meant to change: same tag, no identifying attribute (type, bus,
+    index, name...) or target name/port/dir that differs, else None. A model is what changes."""
+    for candidate in candidates:
+        if candidate.tag != want.tag:
+            continue
+        if any(want.get(key) is not None and candidate.get(key) is not None and want.get(key) != candidate.get(key)
+               for key in _IDENTITY):
+            continue
+        target, theirs = want.find('target'), candidate.find('target')
+        if target is not None and theirs is not None and any(
+                target.get(key) is not None and target.get(key) != theirs.get(key) for key in _TARGET_IDENTITY):
+            continue
+        return candidate
+    return None
+
+
+def overlay(want, have):
+    """Lay `want` over `have` in place: its attributes and text win, its children are overlaid on
+    their counterparts or appended; whatever `want` does not mention stays."""
+    for key, value in want.attrib.items():
+        have.set(key, value)
+    if (want.text or '').strip():
+        have.text = want.text
+    for child in want:
+        if not isinstance(child.tag, str):
+            continue
+        target = counterpart(child, [c for c in have if isinstance(c.tag, str)])
+        if target is None:
+            have.append(copy.deepcopy(child))
+        else:
+            overlay(child, target)
+    return have

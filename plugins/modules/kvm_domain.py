@@ -230,8 +230,17 @@ options:
         default: /var/lib/libvirt/images
   xml:
     description:
-      - A complete domain definition instead of the typed options. Compared by meaning as well, for the
-        parts the typed options cover; applied over the live definition.
+      - A complete domain definition instead of the typed options, compared by meaning with the current
+        definition. The parts the typed options cover (memory, vCPUs, cpu mode and model, os type, boot,
+        kernel, disks, interfaces, graphics) are compared as those options are, so MACs and addresses
+        libvirt generated are kept.
+      - Everything else (clock, features, C(on_*) actions, other C(os) and C(cpu) children, controllers,
+        channels, video, rng...) must be in the definition as written; what libvirt adds (defaults,
+        addresses) is no difference, sizes compare in bytes, children in any order. An element that
+        differs is laid over the definition; a device that differs replaces its counterpart (same type,
+        index, target) and keeps its address, or is added. Elements left out of O(xml) are not removed.
+      - On a running guest those other changes go to the persistent definition and set
+        RV(restart_required).
     type: str
   restart:
     description: Allow a graceful restart (ACPI shutdown, then start) when a change cannot be applied live.

@@ -5,13 +5,17 @@ import shutil
 
 import libvirt
 
-PREFIX = 'kvmtestd-'
+# KVMOPS_TEST_SLOT=N (1-9) gives a run its own names, bridge and subnet, so two people (or two
+# helpers) can run the domain suites against the same libvirtd without purging each other's guests.
+SLOT = int(os.environ.get('KVMOPS_TEST_SLOT', '0'))
+PREFIX = 'kvmtestd%s-' % (SLOT or '')
 NETWORK = PREFIX + 'net'
-DISK_DIR = '/var/lib/libvirt/images/kvmtestd'
+SUBNET = '10.213.%d.' % (99 - SLOT)
+DISK_DIR = '/var/lib/libvirt/images/' + PREFIX.rstrip('-')
 IMAGES = '/var/lib/libvirt/images'
-NETWORK_XML = """<network><name>%s</name><forward mode='nat'/><bridge name='kvmt-dnet0'/>
-<ip address='10.213.99.1' prefix='24'><dhcp><range start='10.213.99.10' end='10.213.99.99'/></dhcp></ip>
-</network>""" % NETWORK
+NETWORK_XML = """<network><name>%s</name><forward mode='nat'/><bridge name='kvmt-dnet%d'/>
+<ip address='%s1' prefix='24'><dhcp><range start='%s10' end='%s99'/></dhcp></ip>
+</network>""" % (NETWORK, SLOT, SUBNET, SUBNET, SUBNET)
 
 
 def purge(conn):
