@@ -18,7 +18,9 @@ def ansible_env(record_file):
     env = dict(os.environ)
     env.update(
         ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
-        ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.collections'),
+        # KVMOPS_EXTRA_COLLECTIONS: another collections directory (bench/peer_bench.py puts the peer there)
+        ANSIBLE_COLLECTIONS_PATH=os.pathsep.join(
+            p for p in (os.path.join(ROOT, '.collections'), os.environ.get('KVMOPS_EXTRA_COLLECTIONS')) if p),
         ANSIBLE_CALLBACK_PLUGINS=os.path.join(ROOT, 'tests', 'integration', 'plugins', 'callback'),
         ANSIBLE_CALLBACKS_ENABLED='kvmops_record',
         ANSIBLE_LOAD_CALLBACK_PLUGINS='1',

@@ -41,3 +41,6 @@ class CallbackModule(CallbackBase):
 
     def v2_runner_on_unreachable(self, result):
         self._record(result, 'unreachable')
+
+    def v2_runner_on_skipped(self, result):
+        self._record(result, 'skipped')
