@@ -77,7 +77,7 @@ def observe_domain(conn, name):
 def repeat(conn, runs, module, args, name):
     """Run the same task `runs` times: [(seconds, changed, status, observed)]."""
     rows = []
-    for _ in range(runs):
+    for _run in range(runs):
         seconds, result = run(module, args)
         rows.append((seconds, bool(result.get('changed')), result['_status'], observe_domain(conn, name)))
     return rows
@@ -154,7 +154,7 @@ def network_scenarios(conn, runs):
             ('kvmops.kvm.kvm_network', dict(name=PREFIX + 'n2', xml=xml % (PREFIX + 'n2'), state='active'))):
         name = PREFIX + ('n1' if args is None else 'n2')
         times, changed = [], []
-        for _ in range(runs):
+        for _run in range(runs):
             began = time.monotonic()
             if args is None:    # the peer needs two tasks: define, then start
                 first = harness.run_module(module, dict(command='define', name=name, xml=xml % name), diff=False)

@@ -146,10 +146,16 @@ class HostChecks(object):
             at = 'interfaces[%d]' % index
             if iface['type'] == 'network':
                 try:
-                    self.conn.networkLookupByName(iface['source'])
+                    network = self.conn.networkLookupByName(iface['source'])
                 except libvirt.libvirtError:
                     raise ParameterError(at + '.network', "libvirt network '%s' does not exist on %s"
                                          % (iface['source'], self.module.params['uri']))
+                if iface.get('portgroup'):
+                    # libvirt defines a guest with any portgroup and fails only when the NIC is plugged in
+                    groups = [g.get('name') for g in _xml.parse(network.XMLDesc(0)).findall('portgroup')]
+                    if iface['portgroup'] not in groups:
+                        raise ParameterError(at + '.portgroup', "libvirt network '%s' has no portgroup '%s' (it has: %s)"
+                                             % (iface['source'], iface['portgroup'], ', '.join(groups) or 'none'))
             elif self.module.is_local:
                 path = '/sys/class/net/%s' % iface['source'] + ('/bridge' if iface['type'] == 'bridge' else '')
                 if not os.path.exists(path):

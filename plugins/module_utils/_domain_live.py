@@ -14,9 +14,11 @@ from ansible_collections.kvmops.kvm.plugins.module_utils import _domain_model as
 from ansible_collections.kvmops.kvm.plugins.module_utils import _xml
 from ansible_collections.kvmops.kvm.plugins.module_utils._compare import differences
 from ansible_collections.kvmops.kvm.plugins.module_utils._deps import libvirt
+from ansible_collections.kvmops.kvm.plugins.module_utils._events import wait_until
 
 HOTPLUG_BUSES = ('virtio', 'scsi', 'usb')
 KIND = 'domain'
+DETACH_WAIT_SECONDS = 30
 
 
 class LivePlanner(object):
@@ -84,7 +86,7 @@ class LivePlanner(object):
         handled = True
         for mac in sorted(set(before) - set(after)):
             element = self._live_element('interface', 'mac', 'address', mac)
-            self._act(plan, 'detach interface from', mac, self._device('detachDeviceFlags', element))
+            self._act(plan, 'detach interface from', mac, self._detach(element, ('interface', 'mac', 'address', mac)))
         for mac in sorted(set(after) - set(before)):
             element = _xml.to_string(model.interface_element(after[mac]))
             self._act(plan, 'attach interface to', '%s on %s %s' % (mac, after[mac]['type'], after[mac]['source']),
@@ -96,6 +98,11 @@ class LivePlanner(object):
             if old['model'] != new['model']:
                 handled = False
                 continue
+            if not _source_changes_live(old, new):
+                handled = False   # the source waits for the restart; the link state can still change now
+                new = dict(new, type=old['type'], source=old['source'], portgroup=old['portgroup'])
+                if old == new:
+                    continue
             changes = ', '.join('%s %s' % (k, new[k]) for k in ('type', 'source', 'portgroup', 'link_state') if old[k] != new[k])
             element = _xml.to_string(model.interface_element(new))
             self._act(plan, 'update interface of', '%s: %s' % (mac, changes), self._device('updateDeviceFlags', element))
@@ -110,7 +117,7 @@ class LivePlanner(object):
                 handled = False
                 continue
             element = self._live_element('disk', 'target', 'dev', target)
-            self._act(plan, 'detach disk from', target, self._device('detachDeviceFlags', element))
+            self._act(plan, 'detach disk from', target, self._detach(element, ('disk', 'target', 'dev', target)))
         for target in sorted(set(after) - set(before)):
             if after[target]['bus'] not in HOTPLUG_BUSES:
                 handled = False
@@ -145,3 +152,35 @@ class LivePlanner(object):
         def run():
             getattr(self._dom(), method)(element, self.flags)
         return run
+
+    def _detach(self, element, key):
+        """detachDeviceFlags returns when the guest let go of the device, or after libvirt's own 5 s: a slower
+        guest (TCG, a busy host) finishes later, and until then the live XML still lists the device, so the
+        next run would detach it again. Wait for libvirt's device-removed event (not on a paused guest)."""
+        tag, child, attribute, value = key
+
+        def gone():
+            devices = _xml.parse(self._dom().XMLDesc(0)).find('devices')
+            return not any(node is not None and node.get(attribute) == value
+                           for node in (device.find(child) for device in devices.findall(tag)))
+
+        def run():
+            dom = self._dom()
+            dom.detachDeviceFlags(element, self.flags)
+            if dom.state()[0] == libvirt.VIR_DOMAIN_PAUSED:
+                return
+            if not wait_until(self.domain.module.conn, dom, libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, gone,
+                              DETACH_WAIT_SECONDS):
+                self.domain.module.warn("domain '%s' has not released %s %s within %d s; libvirt removes it when "
+                                        "the guest does" % (self.name, tag, value, DETACH_WAIT_SECONDS))
+        return run
+
+
+def _source_changes_live(old, new):
+    """Whether libvirt moves a running NIC to its new source. It does between networks and bridges (the tap
+    changes bridge), refuses any change of a macvtap (direct) NIC's type or device ('unable to change
+    config'), and accepts a new portgroup without applying it (libvirt 9.0: the live XML keeps the old one)."""
+    if new['type'] == 'network' and old['portgroup'] != new['portgroup']:
+        return False
+    moved = (old['type'], old['source']) != (new['type'], new['source'])
+    return not (moved and 'direct' in (old['type'], new['type']))

@@ -248,6 +248,10 @@ def _write_interfaces(devices, interfaces):
         element = interface_element(iface)
         if index < len(existing):
             old = existing[index]
+            old_source = old.find('source')
+            if iface['type'] == 'direct' and old.get('type') == 'direct' and old_source is not None \
+                    and old_source.get('mode'):
+                element.find('source').set('mode', old_source.get('mode'))   # vepa/private/passthrough stay
             # keep what libvirt generated or the user did not model (PCI address, target, alias, ...)
             for child in old:
                 if child.tag not in ('source', 'mac', 'model', 'link') and element.find(child.tag) is None:

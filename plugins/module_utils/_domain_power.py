@@ -24,6 +24,7 @@ _STEPS = {
 _FINAL = {'start': 'running', 'resume': 'running', 'shutdown': 'shutoff', 'destroy': 'shutoff',
           'start paused': 'paused', 'pause': 'paused', 'restart': 'running'}
 _LEASE_POLL_SECONDS = 1
+_REPRESS_SECONDS = 10
 
 
 class Power(object):
@@ -85,8 +86,7 @@ class Power(object):
     def _shutdown(self):
         dom = self.domain.dom
         timeout = self.module.params['shutdown_timeout']
-        dom.shutdown()
-        if wait_for_state(self.module.conn, dom, (libvirt.VIR_DOMAIN_SHUTOFF,), timeout):
+        if self._press_power_button(dom, timeout):
             return
         if not self.module.params['force']:
             raise KvmError('shut down', KIND, self.name,
@@ -95,6 +95,23 @@ class Power(object):
         self.module.warn("domain '%s' ignored the ACPI shutdown for %d s and was powered off (force: true)"
                          % (self.name, timeout))
         dom.destroy()
+
+    def _press_power_button(self, dom, timeout):
+        """The ACPI power button, pressed again every few seconds until the guest is off or the timeout: a
+        press while the guest still boots (before its ACPI daemon listens) is lost. True when it went off."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                dom.shutdown()
+            except libvirt.libvirtError:
+                if not dom.isActive():
+                    return True   # went off between the wait and this press
+                raise
+            remaining = deadline - time.monotonic()
+            if wait_for_state(self.module.conn, dom, (libvirt.VIR_DOMAIN_SHUTOFF,), min(remaining, _REPRESS_SECONDS)):
+                return True
+            if remaining <= _REPRESS_SECONDS:
+                return False
 
     def _restart(self):
         self._shutdown()

@@ -34,20 +34,26 @@ def start_event_loop():
 
 def wait_for_state(conn, dom, wanted_states, timeout):
     """Wait until dom.state() is one of wanted_states; True when it got there within timeout seconds."""
+    return wait_until(conn, dom, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, lambda: dom.state()[0] in wanted_states, timeout)
+
+
+def wait_until(conn, dom, event_id, done, timeout):
+    """Wait until done() is true, asking again on every `event_id` event of dom; True when it was within
+    timeout seconds."""
     changed = threading.Event()
 
-    def on_event(_conn, event_dom, _event, _detail, _opaque):
+    def on_event(_conn, event_dom, *_details):
         # only signal here: calling libvirt from the event thread would wait on this very thread
         if event_dom.UUIDString() == uuid:
             changed.set()
 
     uuid = dom.UUIDString()
-    callback = conn.domainEventRegisterAny(dom, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, on_event, None)
+    callback = conn.domainEventRegisterAny(dom, event_id, on_event, None)
     deadline = time.monotonic() + timeout
     try:
         while True:
             changed.clear()
-            if dom.state()[0] in wanted_states:
+            if done():
                 return True
             remaining = deadline - time.monotonic()
             if remaining <= 0:

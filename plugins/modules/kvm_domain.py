@@ -171,7 +171,10 @@ options:
         description: An existing host bridge.
         type: str
       direct:
-        description: A host device for macvtap (bridge mode).
+        description:
+          - A host device for macvtap (bridge mode). The guest reaches the device's segment, not the host itself
+            through that device.
+          - On a running guest, a change of device (or to or from V(direct)) waits for a restart (RV(restart_required)).
         type: str
       model:
         description: NIC model; V(virtio) when not given.
@@ -181,7 +184,9 @@ options:
           by another guest on the host.
         type: str
       portgroup:
-        description: Portgroup of the libvirt network.
+        description:
+          - Portgroup of the libvirt network; it must be defined in the network.
+          - On a running guest, a change waits for a restart (RV(restart_required)).
         type: str
       link_state:
         description: Whether the link is up; changes live.
@@ -247,7 +252,8 @@ options:
     type: bool
     default: false
   shutdown_timeout:
-    description: Seconds to wait for a graceful shutdown.
+    description: Seconds to wait for a graceful shutdown. The ACPI power button is pressed again every 10 seconds
+      meanwhile (a press while the guest still boots is lost).
     type: int
     default: 120
   force:

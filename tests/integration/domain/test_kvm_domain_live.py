@@ -10,6 +10,7 @@ from lxml import etree
 
 from domain_env import DISK_DIR, NETWORK, PREFIX, SUBNET
 from harness import contract, fails, ok
+from kvmlab.shell import LabError
 
 READY = 'KVMLAB-READY'
 
@@ -28,10 +29,23 @@ def xml_of(conn, name, inactive=False):
     return etree.fromstring(dom.XMLDesc(flags))
 
 
-def boot(console, name):
+def boot(console, name, timeout=90):
+    """The guest's serial shell once it has booted: its ready marker, or (when the marker came out before the
+    console was opened, after a few module runs) a command that answers: the shell starts after the marker."""
     shell = console(name)
-    shell.expect(READY, timeout=90)
-    return shell
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            shell.expect(READY, timeout=3)
+            return shell
+        except LabError:
+            pass
+        try:
+            shell.run('true', timeout=3)
+            return shell
+        except LabError:
+            if time.monotonic() > deadline:
+                raise
 
 
 def test_create_then_nothing_changes_and_ids_stay(conn, tiny):
@@ -80,15 +94,42 @@ def test_power_states(conn, tiny, console):
     assert last['domain'] is None
 
 
-def test_shutdown_that_the_guest_ignores(conn, tiny):
-    """The busybox guest has no ACPI daemon: the graceful shutdown times out, then fails or forces."""
+def test_graceful_shutdown_of_a_cooperating_guest(conn, tiny, console):
+    """The tiny guest runs acpid: the ACPI power button powers it off, no force needed."""
     name = PREFIX + 'g1'
     ok('kvm_domain', guest(tiny))
+    boot(console, name)   # acpid listens once the ready marker is out
+    predicted, applied, last = contract('kvm_domain', dict(name=name, state='shutdown', shutdown_timeout=60))
+    assert applied['actions'] == ["shutdown domain '%s'" % name]
+    assert not applied.get('warnings'), 'a cooperating guest needs no force: %r' % applied.get('warnings')
+    assert last['domain']['state'] == 'shutoff'
+    assert conn.lookupByName(name).state() == [libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_SHUTDOWN]
+
+
+def test_shutdown_while_the_guest_still_boots(conn, tiny):
+    """A power button press before the guest's acpid listens is lost: the module presses again until the
+    guest goes off (or shutdown_timeout)."""
+    name = PREFIX + 'g1'
+    ok('kvm_domain', guest(tiny))
+    started = time.monotonic()
+    predicted, applied, last = contract('kvm_domain', dict(name=name, state='shutdown', shutdown_timeout=90))
+    assert applied['actions'] == ["shutdown domain '%s'" % name] and not applied.get('warnings')
+    assert conn.lookupByName(name).state() == [libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_SHUTDOWN]
+    assert time.monotonic() - started < 90
+
+
+def test_shutdown_that_the_guest_ignores(conn, tiny, console):
+    """The same guest without its ACPI daemon (kvmlab.acpi=off): the graceful shutdown times out, then
+    fails or forces."""
+    name = PREFIX + 'g1'
+    args = guest(tiny)
+    ok('kvm_domain', dict(args, cmdline=args['cmdline'] + ' kvmlab.acpi=off'))
+    boot(console, name)   # the power button is pressed on a guest that has booted, not one still in its kernel
     failed = fails('kvm_domain', dict(name=name, state='shutdown', shutdown_timeout=2))
     assert "shut down domain '%s' failed" % name in failed['msg'] and 'force: true' in failed['msg']
     assert conn.lookupByName(name).isActive()
     contract('kvm_domain', dict(name=name, state='shutdown', shutdown_timeout=2, force=True))
-    assert not conn.lookupByName(name).isActive()
+    assert conn.lookupByName(name).state() == [libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_DESTROYED]
 
 
 def test_nic_hotplug_is_seen_inside_the_guest(conn, tiny, console):
@@ -110,18 +151,51 @@ def test_nic_hotplug_is_seen_inside_the_guest(conn, tiny, console):
     assert [i.find('link') for i in xml_of(conn, name).findall('devices/interface')][1].get('state') == 'up'
 
 
+def _mem_total_mib(conn, name, shell, mib, timeout=60):
+    """The guest's MemTotal (MiB) once its balloon reached `mib` MiB (libvirt's 'actual'; the driver gives
+    or takes the pages over a few seconds under TCG)."""
+    dom = conn.lookupByName(name)
+    deadline = time.monotonic() + timeout
+    while dom.memoryStats().get('actual') != mib * 1024 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert dom.memoryStats().get('actual') == mib * 1024, dom.memoryStats()
+    rc, out = shell.run("awk '/^MemTotal:/ {print $2}' /proc/meminfo")
+    assert rc == 0, out
+    return int(out.strip()) / 1024.0
+
+
 def test_memory_and_vcpus_change_live(conn, tiny, console):
     name = PREFIX + 'g1'
     ok('kvm_domain', guest(tiny, memory=128, max_memory=256, vcpus=1, max_vcpus=2))
     shell = boot(console, name)
+    rc, out = shell.run('ls -d /sys/bus/virtio/drivers/virtio_balloon/virtio*')
+    assert rc == 0, 'the tiny guest has no balloon driver: %s' % out
+    at_128 = _mem_total_mib(conn, name, shell, 128)   # booted with 256 MiB of RAM, ballooned down at once
+    assert at_128 <= 128
     predicted, applied, last = contract('kvm_domain', guest(tiny, memory=192, max_memory=256, vcpus=2, max_vcpus=2))
     assert "set memory of domain '%s': 192 MiB (live)" % name in applied['actions']
     assert "set vCPUs of domain '%s': 2 (live)" % name in applied['actions']
     assert applied['restart_required'] is False
     assert conn.lookupByName(name).vcpusFlags(libvirt.VIR_DOMAIN_AFFECT_LIVE) == 2
     assert int(xml_of(conn, name, inactive=True).findtext('currentMemory')) == 192 * 1024
-    rc, out = shell.run('ls -d /sys/devices/system/cpu/cpu1')
+    at_192 = _mem_total_mib(conn, name, shell, 192)
+    assert abs(at_192 - at_128 - 64) < 1, 'MemTotal went from %.1f to %.1f MiB' % (at_128, at_192)
+    assert int(xml_of(conn, name).findtext('currentMemory')) == 192 * 1024
+    # the hot-added vCPU: there, and working once onlined (no udev in the tiny guest to online it)
+    rc, out = shell.run('cat /sys/devices/system/cpu/cpu1/online')
     assert rc == 0, 'the hot-added vCPU is not visible in the guest: %s' % out
+    if out.strip() == '0':
+        rc, out = shell.run('echo 1 > /sys/devices/system/cpu/cpu1/online')
+        assert rc == 0, out
+    rc, out = shell.run('nproc; cat /sys/devices/system/cpu/online')
+    assert rc == 0 and out.split() == ['2', '0-1'], out
+    # down again, still within max_memory: live too
+    predicted, applied, last = contract('kvm_domain', guest(tiny, memory=160, max_memory=256, vcpus=2, max_vcpus=2))
+    assert applied['actions'] == ["define domain '%s': memory" % name, "set memory of domain '%s': 160 MiB (live)" % name]
+    assert applied['restart_required'] is False
+    at_160 = _mem_total_mib(conn, name, shell, 160)
+    assert abs(at_192 - at_160 - 32) < 1, 'MemTotal went from %.1f to %.1f MiB' % (at_192, at_160)
+    assert int(xml_of(conn, name).findtext('currentMemory')) == 160 * 1024
 
 
 def test_a_change_that_needs_a_restart(conn, tiny):
@@ -244,7 +318,8 @@ def test_cloud_init_seed_is_built_once(conn, tiny):
 
 
 def _snapshot(conn):
-    return sorted((d.name(), d.XMLDesc(0)) for d in conn.listAllDomains())
+    """This suite's guests (others on the machine, such as a lab's, change on their own)."""
+    return sorted((d.name(), d.XMLDesc(0)) for d in conn.listAllDomains() if d.name().startswith(PREFIX))
 
 
 def test_bad_input_is_rejected_and_changes_nothing(conn, tiny):

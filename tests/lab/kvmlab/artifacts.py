@@ -1,5 +1,8 @@
-"""The tiny guest: Debian's kernel and a busybox initramfs with virtio, bonding, 8021q and bridge
-modules, built from Debian packages (apt-get download + dpkg-deb -x) and cached by recipe."""
+"""The tiny guest: Debian's kernel and a busybox initramfs with virtio (balloon included), bonding, 8021q
+and bridge modules, built from Debian packages (apt-get download + dpkg-deb -x) and cached by recipe.
+
+The guest honours the ACPI power button (the button and evdev modules, busybox acpid, a handler that
+powers off) unless its kernel command line says kvmlab.acpi=off: a guest that ignores it."""
 import hashlib
 import os
 import shutil
@@ -12,7 +15,8 @@ from . import config
 from .shell import LabError, log, run
 
 GUEST_FILES = Path(__file__).parent / "guest_files"
-MODULES = ["virtio_pci", "virtio_net", "virtio_blk", "virtio_console", "bonding", "8021q", "bridge"]
+MODULES = ["virtio_pci", "virtio_net", "virtio_blk", "virtio_console", "virtio_balloon", "button", "evdev",
+           "bonding", "8021q", "bridge"]
 BUSYBOX = Path("/bin/busybox")
 
 
@@ -53,7 +57,11 @@ def ensure_tiny_artifacts() -> TinyArtifacts:
         with tempfile.TemporaryDirectory(dir=config.ARTIFACTS_DIR, prefix=".build-") as tmp:
             build = Path(tmp)
             _build(build, package, kernel_version)
-            (build / "out").rename(target)
+            try:
+                (build / "out").rename(target)
+            except OSError:
+                if not (target / "initrd.img").exists():   # not another session that built it meanwhile
+                    raise
     return TinyArtifacts(target / "vmlinuz", target / "initrd.img", kernel_version)
 
 
@@ -75,7 +83,10 @@ def _build(build: Path, package: str, kernel_version: str) -> None:
     shutil.copy(GUEST_FILES / "init", initramfs / "init")
     shutil.copy(GUEST_FILES / "udhcpc.script", initramfs / "etc" / "udhcpc.script")
     shutil.copy(GUEST_FILES / "profile", initramfs / "etc" / "profile")
-    for script in ("init", "etc/udhcpc.script"):
+    power_button = initramfs / "etc" / "acpi" / "PWRF" / "00000080"   # busybox acpid's handler for it
+    power_button.parent.mkdir(parents=True)
+    shutil.copy(GUEST_FILES / "power-button", power_button)
+    for script in ("init", "etc/udhcpc.script", "etc/acpi/PWRF/00000080"):
         os.chmod(initramfs / script, 0o755)
     (initramfs / "etc" / "modules").write_text("\n".join(MODULES) + "\n")
     (initramfs / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\n")

@@ -129,3 +129,13 @@ def test_bad_options_name_the_parameter(kwargs, parameter):
     with pytest.raises(ParameterError) as caught:
         spec.from_options(options(**kwargs))
     assert caught.value.parameter == parameter
+
+
+def test_a_direct_nic_keeps_its_macvtap_mode_when_redefined():
+    root = _xml.parse("<domain><devices><interface type='direct'><mac address='52:54:00:00:00:01'/>"
+                      "<source dev='eth9' mode='vepa'/><model type='virtio'/></interface></devices></domain>")
+    iface = dict(type='direct', source='eth9', mac='52:54:00:00:00:01', model='virtio', link_state='down')
+    written = model.write(root, {'interfaces': [iface]})
+    source = written.find('devices/interface/source')
+    assert (source.get('dev'), source.get('mode')) == ('eth9', 'vepa')
+    assert written.find('devices/interface/link').get('state') == 'down'
