@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import stat
 
 from ansible_collections.kvmops.kvm.plugins.module_utils import _nfs
 from ansible_collections.kvmops.kvm.plugins.module_utils import _pool_model as model
@@ -47,6 +48,18 @@ def pool_facts(pool, name):
                 available=available if active else None)
 
 
+def _signature(module, device):
+    """What blkid finds on a device ('TYPE=LVM2_member', 'PTTYPE=dos'), or None when it is blank."""
+    rc, out, _err = module.run_command(['blkid', '-p', '-o', 'export', device])
+    if rc != 0:   # 2: nothing found; anything else: blkid cannot tell, and libvirt's own check still runs
+        return None
+    fields = dict(line.split('=', 1) for line in out.splitlines() if '=' in line)
+    for key in ('TYPE', 'PTTYPE'):
+        if fields.get(key):
+            return '%s=%s' % (key, fields[key])
+    return None
+
+
 class Pool(object):
     """One kvm_pool run."""
 
@@ -82,6 +95,7 @@ class Pool(object):
             self.desired = model.completed(self.name, self.desired, self.pool_type)
         self._check_path_conflicts()
         self._check_target_exists()
+        self._check_devices_blank()
 
     def _check_path_conflicts(self):
         path = self.desired.get('path')
@@ -110,6 +124,24 @@ class Pool(object):
         if not os.path.isdir(path):
             raise ParameterError('path', "'%s' does not exist on the pool's host: create it, or set build: true to "
                                          "have libvirt create it" % path)
+
+    def _check_devices_blank(self):
+        """A logical pool's build refuses a device with data on it (NO_OVERWRITE), but only after the pool was
+        defined: look first, on the pool's own host, so that a refused build changes nothing."""
+        if self.pool is not None or self.pool_type != 'logical' or not self.params['build'] or not self.module.is_local:
+            return
+        for device in self.desired['source'].get('devices') or []:
+            if not os.path.exists(device):
+                raise ParameterError('source.devices', "'%s' does not exist on the pool's host" % device)
+            if not stat.S_ISBLK(os.stat(device).st_mode):
+                raise ParameterError('source.devices', "'%s' is not a block device: an LVM physical volume is a disk "
+                                                       "or a partition" % device)
+            found = _signature(self.module, device)
+            if found:
+                raise ParameterError('source.devices', "'%s' is not blank (blkid finds %s): build never overwrites a "
+                                                       "device; use a blank one, or wipe it first (wipefs -a %s) if its "
+                                                       "data can go"
+                                     % (device, found, device))
 
     # ------------------------------------------------------------ planning
 

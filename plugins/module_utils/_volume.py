@@ -253,14 +253,38 @@ class Volume(object):
     def _plan_grow(self, plan, size):
         running = guests_using(self.module.conn, self.live['path'], self.pool_name, self.name, running_only=True)
         detail = '%s to %s' % (model.human(self.live['capacity']), model.human(size))
+        lvm = self._lvextend_here()
+        if self.pool_type == 'logical' and not lvm:
+            raise ParameterError('capacity', "volume '%s' is an LVM volume on a remote host: libvirt cannot grow LVM "
+                                             "volumes, the module does it with lvextend when it runs on the pool's "
+                                             "host (uri qemu:///system there)" % self.label)
         if running:
             domain, target = running[0]
+
+            def grow_live():
+                if lvm:   # QEMU cannot grow a block device: the LV grows first, QEMU then takes the new size
+                    self._resize(size)
+                domain.blockResize(target, size, libvirt.VIR_DOMAIN_BLOCK_RESIZE_BYTES)
             # qemu-img cannot resize an image a running QEMU holds locked; QEMU itself grows it and tells the guest
-            plan.add('grow', KIND, self.label,
-                     lambda: domain.blockResize(target, size, libvirt.VIR_DOMAIN_BLOCK_RESIZE_BYTES),
+            plan.add('grow', KIND, self.label, grow_live,
                      '%s (live, through running guest %s disk %s)' % (detail, domain.name(), target))
             return
-        plan.add('grow', KIND, self.label, lambda: self.vol.resize(size, 0), detail)
+        plan.add('grow', KIND, self.label, lambda: self._resize(size), detail + (' (lvextend)' if lvm else ''))
+
+    def _lvextend_here(self):
+        """LVM volumes grow with lvextend on the pool's own host: libvirt's logical backend cannot resize
+        (virStorageVolResize: 'storage pool does not support changing of volume capacity', libvirt 9.0)."""
+        return self.pool_type == 'logical' and self.module.is_local
+
+    def _resize(self, size):
+        if not self._lvextend_here():
+            self.vol.resize(size, 0)
+            return
+        rc, out, err = self.module.run_command(['lvextend', '--size', '%db' % size, self.vol.path()])
+        if rc != 0:
+            raise KvmError('grow', KIND, self.label, 'lvextend: %s' % (err.strip() or out.strip()))
+        self.pool.refresh(0)
+        self.vol = self.pool.storageVolLookupByName(self.name)
 
     def _plan_permissions(self, plan, changed, now):
         path = self.live['path']
@@ -345,7 +369,7 @@ class Volume(object):
     def _grow_after(self, size):
         wanted = self.desired.get('capacity')
         if wanted is not None and model.aligned(wanted, self._alignment()) > size:
-            self.vol.resize(model.aligned(wanted, self._alignment()), 0)
+            self._resize(model.aligned(wanted, self._alignment()))
 
     # ------------------------------------------------------------ result
 

@@ -111,7 +111,8 @@ options:
       - Have libvirt build the pool when it is created, when its path changes, or when its target directory is
         missing and it is to start.
       - For V(dir) and V(netfs) this creates the target directory with O(owner), O(group) and O(mode); for
-        V(logical) it creates the volume group on O(source.devices), only when they carry no data signature yet.
+        V(logical) it creates the volume group on O(source.devices), only when they carry no data signature yet
+        (on a local O(uri) each device is checked with C(blkid -p) before anything changes).
       - Without it, a pool that is to start needs its target directory to exist already (checked on a local
         O(uri) before anything changes).
     type: bool

@@ -52,6 +52,8 @@ options:
       - Required for a new volume without O(backing) or O(source); otherwise it defaults to the size of the
         backing image or source, and must not be smaller.
       - Sizes are compared in bytes, rounded up to whole 512-byte sectors (4 MiB extents in V(logical) pools).
+      - A volume of a V(logical) (LVM) pool is grown with C(lvextend), which needs the module to run on the
+        pool's host (libvirt cannot resize LVM volumes); on a remote O(uri) growing one is refused.
     type: raw
   format:
     description:

@@ -11,11 +11,12 @@ SLOT = int(os.environ.get('KVMOPS_TEST_SLOT', '0'))
 PREFIX = 'kvmtestd%s-' % (SLOT or '')
 NETWORK = PREFIX + 'net'
 SUBNET = '10.213.%d.' % (99 - SLOT)
+BRIDGE = 'kvmt-dnet%d' % SLOT   # the network's bridge, for guests plugged in with `bridge:`
 DISK_DIR = '/var/lib/libvirt/images/' + PREFIX.rstrip('-')
 IMAGES = '/var/lib/libvirt/images'
-NETWORK_XML = """<network><name>%s</name><forward mode='nat'/><bridge name='kvmt-dnet%d'/>
+NETWORK_XML = """<network><name>%s</name><forward mode='nat'/><bridge name='%s'/>
 <ip address='%s1' prefix='24'><dhcp><range start='%s10' end='%s99'/></dhcp></ip>
-</network>""" % (NETWORK, SLOT, SUBNET, SUBNET, SUBNET)
+</network>""" % (NETWORK, BRIDGE, SUBNET, SUBNET, SUBNET)
 
 
 def purge(conn):

@@ -20,6 +20,12 @@ PACKAGES = [
     # debootstrap does not resolve virtual packages: python3-cryptography (for cloud-init) needs
     # python3-cffi-backend-api-*, which only this package provides
     "python3-cffi-backend",
+    # a KVM host for the storage tests (netfs and logical pools through the modules over ssh): libvirtd
+    # (enabled at boot; no QEMU, the guest defines pools and volumes only), its Python bindings, LVM
+    "libvirt-daemon-system", "python3-libvirt", "python3-lxml", "lvm2",
+    # systemd-logind (the ACPI power button: `virsh shutdown`) needs the system bus; polkitd (for
+    # libvirtd) depends on the virtual packages these two provide, which debootstrap cannot resolve
+    "dbus", "libpam-systemd",
 ]
 DISK_SIZE = "4G"
 KERNEL_CMDLINE = "root=/dev/vda rw console=ttyS0 net.ifnames=0 quiet"

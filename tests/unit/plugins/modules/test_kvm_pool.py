@@ -115,6 +115,25 @@ def test_logical_defaults(conn, run):
     assert predicted['diff']['after']['source'] == {'name': 'unit-vg', 'devices': ['/dev/loop9']}
 
 
+def test_logical_build_on_a_device_that_is_not_blank_changes_nothing(conn, run, tmp_path, monkeypatch):
+    from ansible_collections.kvmops.kvm.plugins.module_utils import _pool
+    args = dict(name='unit-vg', type='logical', build=True)
+    missing = run(check=True, source=dict(devices=[str(tmp_path / 'nothing')]), **args)
+    assert missing['failed'] and missing['parameter'] == 'source.devices' and 'does not exist' in missing['msg']
+    plain = tmp_path / 'plain'
+    plain.write_bytes(b'')
+    not_block = run(source=dict(devices=[str(plain)]), **args)
+    assert not_block['failed'] and 'is not a block device' in not_block['msg']
+    # a block device with an LVM label on it (what blkid -p reports): refused in check mode and for real
+    monkeypatch.setattr(_pool.stat, 'S_ISBLK', lambda mode: True)
+    monkeypatch.setattr(_pool, '_signature', lambda module, device: 'TYPE=LVM2_member')
+    for check in (True, False):
+        used = run(check=check, source=dict(devices=[str(plain)]), **args)
+        assert used['failed'] and 'is not blank (blkid finds TYPE=LVM2_member)' in used['msg']
+        assert 'wipefs -a %s' % plain in used['msg']
+    assert 'unit-vg' not in [p.name() for p in conn.listAllStoragePools()]
+
+
 def test_bad_mode(run, tmp_path):
     result = run(name='unit-m', path=str(tmp_path), mode='rwx')
     assert result['failed'] and result['parameter'] == 'mode'

@@ -138,3 +138,32 @@ def test_absent(conn, run):
     assert removed['actions'] == ["delete volume 'default-pool/unit-k.qcow2': /default-pool/unit-k.qcow2"]
     assert removed['volume'] is None and 'unit-k.qcow2' not in names(conn)
     assert run(pool=POOL, name='unit-k.qcow2', state='absent')['changed'] is False
+
+
+@pytest.fixture
+def lvm_pool(test_driver):
+    """A logical pool in the test driver (it keeps LVM volumes as records, like any other)."""
+    pool = test_driver.storagePoolDefineXML("<pool type='logical'><name>unit-vg</name><source><name>unit-vg</name>"
+                                            "</source><target><path>/dev/unit-vg</path></target></pool>", 0)
+    pool.create(0)
+    yield pool
+    for volume in pool.listAllVolumes():
+        volume.delete(0)
+    pool.destroy()
+    pool.undefine()
+
+
+def test_lvm_volume_grows_with_lvextend_here_and_is_refused_remotely(lvm_pool, run, monkeypatch):
+    from ansible_collections.kvmops.kvm.plugins.module_utils._module import KvmModule
+    commands = []
+    monkeypatch.setattr(KvmModule, 'run_command', lambda self, args: commands.append(args) or (0, '', ''))
+    run(pool='unit-vg', name='unit-lv', capacity='8M')
+    predicted = run(check=True, pool='unit-vg', name='unit-lv', capacity='10M')
+    applied = run(pool='unit-vg', name='unit-lv', capacity='10M')
+    assert predicted['actions'] == applied['actions'] == [
+        "grow volume 'unit-vg/unit-lv': 8 MiB to 12 MiB (lvextend)"]   # 4 MiB extents
+    assert commands == [['lvextend', '--size', '%db' % (12 * 1024 ** 2), '/dev/unit-vg/unit-lv']]
+    # libvirt cannot grow an LVM volume: on a remote host the module refuses before anything changes
+    monkeypatch.setattr(KvmModule, 'is_local', property(lambda self: False))
+    remote = run(check=True, pool='unit-vg', name='unit-lv', capacity='16M')
+    assert remote['failed'] and remote['parameter'] == 'capacity' and 'lvextend' in remote['msg']
