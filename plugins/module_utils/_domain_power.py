@@ -92,9 +92,14 @@ class Power(object):
             raise KvmError('shut down', KIND, self.name,
                            'still running %d s after the ACPI power button (shutdown_timeout): the guest ignored it; '
                            'use force: true to power it off after the timeout' % timeout)
+        try:
+            dom.destroy()
+        except libvirt.libvirtError:
+            if dom.isActive():
+                raise
+            return   # it went off on its own just after the timeout: a graceful shutdown after all
         self.module.warn("domain '%s' ignored the ACPI shutdown for %d s and was powered off (force: true)"
                          % (self.name, timeout))
-        dom.destroy()
 
     def _press_power_button(self, dom, timeout):
         """The ACPI power button, pressed again every few seconds until the guest is off or the timeout: a

@@ -46,8 +46,9 @@ def run_module(module, args, check=False, diff=True, inventory=None, host='local
         if diff:
             command.append('--diff')
         command += list(extra)
+        # a stdin of its own: Ansible refuses a non-blocking stdin, and an ssh a test killed can leave a shared one so
         proc = subprocess.run(command, env=ansible_env(record.name), capture_output=True, text=True, timeout=900,
-                              check=False)
+                              check=False, stdin=subprocess.DEVNULL)
         with open(record.name) as stream:
             lines = [json.loads(line) for line in stream if line.strip()]
     if not lines:

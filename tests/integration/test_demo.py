@@ -15,7 +15,8 @@ pytestmark = pytest.mark.lab
 def _playbook(inventory, record):
     command = [os.path.join(ROOT, '.venv', 'bin', 'ansible-playbook'), '-i', inventory,
                os.path.join(ROOT, 'playbooks', 'demo.yml')]
-    proc = subprocess.run(command, env=ansible_env(record), capture_output=True, text=True, timeout=900, check=False)
+    proc = subprocess.run(command, env=ansible_env(record), capture_output=True, text=True, timeout=900, check=False,
+                          stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with open(record) as stream:
         return [json.loads(line) for line in stream if line.strip()]

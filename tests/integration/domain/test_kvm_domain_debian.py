@@ -25,7 +25,7 @@ def debian_guest(image, name='deb', **extra):
 def ssh(lab, address, command, timeout=30):
     from kvmlab.keys import ssh_options
     return subprocess.run(['ssh', *ssh_options(lab.keys), 'root@' + address, command], capture_output=True,
-                          text=True, timeout=timeout, check=False)
+                          text=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL)
 
 
 def wait_until(condition, timeout, what):

@@ -378,7 +378,7 @@ def test_cloud_init_debian_guest_gets_hostname_and_key(conn, lab_debian_image, t
     deadline = time.monotonic() + 300
     while True:   # sshd and cloud-init come up after DHCP: the key is only there once cloud-init ran
         probe = subprocess.run(ssh + ['cloud-init status --wait >/dev/null; hostname'], capture_output=True,
-                               text=True, timeout=320, check=False)
+                               text=True, timeout=320, check=False, stdin=subprocess.DEVNULL)
         if probe.returncode == 0 or time.monotonic() > deadline:
             break
         time.sleep(5)

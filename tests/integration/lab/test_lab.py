@@ -23,7 +23,7 @@ LAB_CLI = Path(__file__).resolve().parents[2] / "lab" / "kvmlab"
 
 def ansible_ping(lab: Lab, pattern: str) -> dict[str, str]:
     proc = subprocess.run([BIN / "ansible", pattern, "-i", lab.inventory_path, "-m", "ping"],
-                          capture_output=True, text=True, timeout=120, check=False,
+                          capture_output=True, text=True, timeout=120, check=False, stdin=subprocess.DEVNULL,
                           env={**os.environ, "ANSIBLE_HOST_KEY_CHECKING": "False"})
     results = {}
     for line in proc.stdout.splitlines():

@@ -17,8 +17,10 @@ def run(cmd: Sequence[str], check: bool = True, timeout: float = 120, input: str
         quiet: bool = False) -> subprocess.CompletedProcess:
     if not quiet:
         log.debug("run: %s", " ".join(map(str, cmd)))
-    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout,
-                          input=input, check=False)
+    # never the caller's stdin: ssh makes its stdin non-blocking and, when killed by the timeout, leaves it so,
+    # and every later `ansible` sharing that stdin then refuses to run
+    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout, input=input,
+                          stdin=None if input is not None else subprocess.DEVNULL, check=False)
     if check and proc.returncode != 0:
         raise LabError(f"{' '.join(map(str, cmd))} failed ({proc.returncode}): "
                        f"{proc.stderr.strip() or proc.stdout.strip()}")
