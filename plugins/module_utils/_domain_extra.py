@@ -73,12 +73,14 @@ class ExtraElements(object):
         devices = root.find('devices')
         for tag in sorted(self.devices):
             have = devices.findall(tag) if devices is not None else []
-            if self._missing(tag, have):
+            if self._match(tag, have)[0]:
                 found.append(Difference('devices.' + _label(tag), [_shown(e) for e in have] or None,
                                         [_shown(e) for e in self.devices[tag]]))
         return found
 
-    def _missing(self, tag, have):
+    def _match(self, tag, have):
+        """Each wanted device takes the first free device that covers it: (wanted ones left without one,
+        devices taken)."""
         free = list(have)
         missing = []
         for want in self.devices[tag]:
@@ -87,7 +89,7 @@ class ExtraElements(object):
                 missing.append(want)
             else:
                 free.remove(match)
-        return missing
+        return missing, [e for e in have if e not in free]
 
     def write(self, root):
         """Lay the elements that differ over a domain definition, in place."""
@@ -100,9 +102,9 @@ class ExtraElements(object):
         devices = _xml.ensure(root, 'devices')
         for tag in sorted(self.devices):
             have = devices.findall(tag)
-            covered = [e for e in have if any(_xml.covers(w, e) for w in self.devices[tag])]
-            for want in self._missing(tag, have):
-                replaced = _xml.counterpart(want, [e for e in have if e not in covered])
+            missing, taken = self._match(tag, have)
+            for want in missing:
+                replaced = _xml.counterpart(want, [e for e in have if e not in taken])
                 new = copy.deepcopy(want)
                 if replaced is None:
                     devices.append(new)
@@ -111,7 +113,7 @@ class ExtraElements(object):
                     if new.find(kept) is None and replaced.find(kept) is not None:
                         new.append(copy.deepcopy(replaced.find(kept)))
                 devices.replace(replaced, new)
-                covered.append(replaced)
+                taken.append(replaced)
         return root
 
 

@@ -74,11 +74,8 @@ class LivePlanner(object):
 
     def _live_element(self, tag, child, attribute, value):
         """The live XML of the device whose <child attribute=value> matches (libvirt finds devices by it)."""
-        for element in self.live_root.find('devices').findall(tag):
-            node = element.find(child)
-            if node is not None and node.get(attribute) == value:
-                return _xml.to_string(element)
-        return None
+        element = _device_with(self.live_root, tag, child, attribute, value)
+        return _xml.to_string(element) if element is not None else None
 
     def _interfaces(self, plan, diff):
         before = dict((i['mac'], i) for i in diff.before or [])
@@ -157,12 +154,10 @@ class LivePlanner(object):
         """detachDeviceFlags returns when the guest let go of the device, or after libvirt's own 5 s: a slower
         guest (TCG, a busy host) finishes later, and until then the live XML still lists the device, so the
         next run would detach it again. Wait for libvirt's device-removed event (not on a paused guest)."""
-        tag, child, attribute, value = key
+        tag, _child, _attribute, value = key
 
         def gone():
-            devices = _xml.parse(self._dom().XMLDesc(0)).find('devices')
-            return not any(node is not None and node.get(attribute) == value
-                           for node in (device.find(child) for device in devices.findall(tag)))
+            return _device_with(_xml.parse(self._dom().XMLDesc(0)), *key) is None
 
         def run():
             dom = self._dom()
@@ -174,6 +169,15 @@ class LivePlanner(object):
                 self.domain.module.warn("domain '%s' has not released %s %s within %d s; libvirt removes it when "
                                         "the guest does" % (self.name, tag, value, DETACH_WAIT_SECONDS))
         return run
+
+
+def _device_with(root, tag, child, attribute, value):
+    """The device of a domain XML whose <child attribute=value> matches, or None."""
+    for element in root.find('devices').findall(tag):
+        node = element.find(child)
+        if node is not None and node.get(attribute) == value:
+            return element
+    return None
 
 
 def _source_changes_live(old, new):

@@ -284,7 +284,7 @@ class Volume(object):
         if rc != 0:
             raise KvmError('grow', KIND, self.label, 'lvextend: %s' % (err.strip() or out.strip()))
         self.pool.refresh(0)
-        self.vol = self.pool.storageVolLookupByName(self.name)
+        self.vol = self._lookup()
 
     def _plan_permissions(self, plan, changed, now):
         path = self.live['path']
