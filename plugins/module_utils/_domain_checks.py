@@ -24,29 +24,43 @@ class HostChecks(object):
         self.conn = module.conn
 
     def run(self):
-        self.domain.domain_type = self._domain_type()
-        caps = self._domain_capabilities(self.domain.domain_type)
+        """Each check asks the host only when the task needs the answer: a guest that exists is held against
+        the host's capabilities only for values that differ from its definition."""
+        self.current = self.domain.definition_model() if self.domain.dom is not None else None
+        if self.current is None or self._needs_domain_capabilities():
+            self.domain.domain_type = self._domain_type()
+            caps = self._domain_capabilities(self.domain.domain_type)
+            self._vcpus(caps)
+            self._cpu(caps)
+            self._firmware(caps)
+        elif self.module.params.get('type') == 'kvm':
+            self._domain_type()   # kvm must really work here, whatever the guest is today
         self._machine()
         self._memory()
-        self._vcpus(caps)
-        self._cpu(caps)
-        self._firmware(caps)
         self._files()
         self._disks()
         self._interfaces()
+
+    def _changes(self, key):
+        return key in self.desired and (self.current is None or self.desired[key] != self.current.get(key))
+
+    def _needs_domain_capabilities(self):
+        cpu_changes = self._changes('cpu') and any(
+            value != (self.current.get('cpu') or {}).get(key) for key, value in self.desired['cpu'].items()
+            if value is not None)
+        return (self._changes('vcpus') or self._changes('max_vcpus') or cpu_changes
+                or (self.desired.get('firmware') == 'uefi' and self._changes('firmware')))
 
     # ------------------------------------------------------------ platform
 
     def _domain_type(self):
         wanted = self.module.params.get('type') or 'auto'
+        if wanted == 'auto' and self.current is not None:
+            return self.current['type']
         if not self.module.is_local:
             if wanted != 'auto':
                 return wanted
-            try:
-                self.conn.getDomainCapabilities(None, None, None, 'kvm')
-                return 'kvm'
-            except libvirt.libvirtError:
-                return 'qemu'
+            return 'kvm' if self.module.capabilities.offers('kvm') else 'qemu'
         usable, reason = kvm_usable_here()
         if wanted == 'kvm' and not usable:
             raise ParameterError('type', 'kvm is not usable on this host: %s. Use type: qemu (emulation, slow) or auto'
@@ -60,23 +74,23 @@ class HostChecks(object):
 
     def _domain_capabilities(self, domain_type):
         try:
-            return _xml.parse(self.conn.getDomainCapabilities(None, None, None, domain_type))
+            return self.module.capabilities.domain(domain_type)
         except libvirt.libvirtError as exc:
             raise ParameterError('type', "the host offers no '%s' guests: %s" % (domain_type, exc.get_error_message()))
 
     def _machine(self):
         machine = self.desired.get('machine')
-        if not machine:
+        if not machine or (self.current is not None and machine == self.current.get('machine')):
             return
-        names = {}
-        for element in _xml.parse(self.conn.getCapabilities()).findall("guest/arch[@name='x86_64']/machine"):
-            names[element.text] = element.get('canonical') or element.text
+        names = self.module.capabilities.machines()
         if machine not in names:
             raise ParameterError('machine', "'%s' is not a machine type of this host's QEMU; for example %s"
                                  % (machine, ', '.join(sorted(n for n in names if '.' not in n)[:8])))
         self.desired['machine'] = names[machine]
 
     def _memory(self):
+        if not (self._changes('memory') or self._changes('max_memory')):
+            return
         host_mib = self.conn.getInfo()[1]
         for key in ('memory', 'max_memory'):
             if self.desired.get(key) and self.desired[key] > host_mib:
@@ -141,7 +155,7 @@ class HostChecks(object):
         interfaces = self.desired.get('interfaces')
         if interfaces is None:
             return
-        self.domain.used_macs = self._macs_of_other_guests()
+        own = set(i.get('mac') for i in (self.current or {}).get('interfaces', []))
         for index, iface in enumerate(interfaces):
             at = 'interfaces[%d]' % index
             if iface['type'] == 'network':
@@ -161,15 +175,17 @@ class HostChecks(object):
                 if not os.path.exists(path):
                     raise ParameterError('%s.%s' % (at, iface['type']), "host %s '%s' does not exist" % (
                         'bridge' if iface['type'] == 'bridge' else 'device', iface['source']))
-            if iface.get('mac') and iface['mac'] in self.domain.used_macs:
+            if iface.get('mac') and iface['mac'] not in own and iface['mac'] in self.domain.used_macs:
                 raise ParameterError(at + '.mac', 'MAC %s is already used by guest %s'
                                      % (iface['mac'], self.domain.used_macs[iface['mac']]))
 
-    def _macs_of_other_guests(self):
-        macs = {}
-        for dom in self.conn.listAllDomains():
-            if dom.name() == self.domain.name:
-                continue
-            for mac in _xml.parse(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)).findall('devices/interface/mac'):
-                macs[mac.get('address').lower()] = dom.name()
-        return macs
+
+def macs_of_other_guests(conn, name):
+    """{MAC: guest name} of every guest but `name` (one definition read per guest: only when a MAC is at stake)."""
+    macs = {}
+    for dom in conn.listAllDomains():
+        if dom.name() == name:
+            continue
+        for mac in _xml.parse(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)).findall('devices/interface/mac'):
+            macs[mac.get('address').lower()] = dom.name()
+    return macs

@@ -15,6 +15,7 @@ from ansible_collections.kvmops.kvm.plugins.module_utils import _host_cpu as cpu
 from ansible_collections.kvmops.kvm.plugins.module_utils import _host_libvirt as libvirt_facts
 from ansible_collections.kvmops.kvm.plugins.module_utils import _host_modules as kmod
 from ansible_collections.kvmops.kvm.plugins.module_utils import _host_platform as platform_facts
+from ansible_collections.kvmops.kvm.plugins.module_utils import _host_qemu as qemu_facts
 from ansible_collections.kvmops.kvm.plugins.module_utils._errors import KvmError, ParameterError
 
 KIND = 'kernel module'
@@ -35,6 +36,7 @@ def gather_facts(module, kernel, extra_modules=()):
     device['backend'] = backend
     device['usable'], reason = cpu_facts.kvm_usable(device, cpu, backend)
     device['reason'] = reason
+    device['qemu_access'] = qemu_facts.qemu_device_access(device['path'])
     lv = libvirt_facts.gather(module, cpu)
     security = platform_facts.security()
     if lv['reachable']:

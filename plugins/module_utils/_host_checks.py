@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.kvmops.kvm.plugins.module_utils import _host_platform as platform_facts
+from ansible_collections.kvmops.kvm.plugins.module_utils import _host_qemu as qemu_facts
 from ansible_collections.kvmops.kvm.plugins.module_utils._host_modules import ABSENT, AVAILABLE
 
 PASS, WARN, FAIL = 'PASS', 'WARN', 'FAIL'
@@ -14,7 +15,8 @@ PASS, WARN, FAIL = 'PASS', 'WARN', 'FAIL'
 # the checks that only matter for hardware-accelerated guests: allow_emulation turns their
 # failure into a warning (and they then satisfy `require`)
 ACCELERATION_CHECKS = ('hardware_virtualization', 'kvm_module', 'kvm_device', 'libvirt_kvm')
-CHECK_NAMES = ('hardware_virtualization', 'kvm_module', 'kvm_device', 'nested_virtualization', 'libvirt_daemon',
+CHECK_NAMES = ('hardware_virtualization', 'kvm_module', 'kvm_device', 'qemu_kvm_access', 'nested_virtualization',
+               'libvirt_daemon',
                'libvirt_kvm', 'qemu_emulator', 'tun_device', 'vhost_net', 'cgroups', 'iommu', 'hugepages',
                'firmware_uefi', 'security_driver')
 
@@ -76,6 +78,33 @@ def _kvm_device(facts):
         hint = ('the kernel refuses to create a VM: hardware virtualization is off, in use by another '
                 'hypervisor, or unsupported; check dmesg for kvm messages')
     return _check('kvm_device', FAIL, device['reason'], hint)
+
+
+def _qemu_kvm_access(facts):
+    """Not an acceleration check: an emulation-only host pays for the re-probing just the same."""
+    device = facts['kvm_device']
+    access = device['qemu_access']
+    if not device['present']:
+        return _check('qemu_kvm_access', PASS, '%s does not exist; libvirt has no KVM to re-check' % device['path'])
+    shown = '%s is %s:%s %s' % (device['path'], access['device_owner'], access['device_group'], access['device_mode'])
+    if access['user'] is None or access['read_write'] is None:
+        return _check('qemu_kvm_access', WARN, '%s; the user QEMU runs as is unknown' % shown,
+                      'set user (and group) in %s' % qemu_facts.QEMU_CONF)
+    runs_as = "QEMU runs as '%s' (group '%s')" % (access['user'], access['group'])
+    if access['read_write']:
+        return _check('qemu_kvm_access', PASS, '%s; %s and can open it read-write' % (shown, runs_as))
+    detail = '%s; %s and cannot open it read-write' % (shown, runs_as)
+    if access['reprobing']:
+        detail += ('; libvirt re-probes QEMU on every call: its capability cache (%s) records KVM, which this '
+                   'user cannot open now' % ', '.join(access['capability_cache']))
+    else:
+        detail += '; libvirt re-probes QEMU on every call whenever its probe (as root) saw KVM'
+    hint = ('give %s to the kvm group as distributions do, and put the QEMU user in it: a udev rule '
+            '(KERNEL=="kvm", GROUP="kvm", MODE="0660" in /etc/udev/rules.d/65-kvm.rules; where no udev runs, '
+            'chgrp kvm %s && chmod 0660 %s at boot), usermod -a -G kvm %s, then restart the libvirt daemon; '
+            'never open it to everyone (0666). The hypervisor role does this.'
+            % (device['path'], device['path'], device['path'], access['user']))
+    return _check('qemu_kvm_access', FAIL, detail, hint)
 
 
 def _nested(facts):
@@ -198,7 +227,7 @@ def _security(facts):
 
 def run_checks(facts, allow_emulation):
     checks = [
-        _hardware_virtualization(facts), _kvm_module(facts), _kvm_device(facts), _nested(facts),
+        _hardware_virtualization(facts), _kvm_module(facts), _kvm_device(facts), _qemu_kvm_access(facts), _nested(facts),
         _libvirt_daemon(facts), _libvirt_kvm(facts), _qemu_emulator(facts),
         _device_check(facts, 'tun_device', 'tun', FAIL, 'load tun (modules: present, extra_modules: [tun]); '
                       'guests cannot have tap network interfaces without it'),

@@ -8,6 +8,7 @@ __metaclass__ = type
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.kvmops.kvm.plugins.module_utils._capabilities import Capabilities
 from ansible_collections.kvmops.kvm.plugins.module_utils._deps import libvirt, missing_dependency
 from ansible_collections.kvmops.kvm.plugins.module_utils._connection import (
     CONNECTION_ARGUMENT_SPEC, open_connection, is_local_uri)
@@ -36,6 +37,7 @@ class KvmModule(object):
         self.check_mode = self.ansible.check_mode
         self.warnings = []
         self._conn = None
+        self._capabilities = None
         self.uses_events = False
         missing = missing_dependency()
         if missing and libraries_required:
@@ -49,6 +51,13 @@ class KvmModule(object):
                 start_event_loop()
             self._conn = open_connection(self.params['uri'])
         return self._conn
+
+    @property
+    def capabilities(self):
+        """What the hypervisor offers: asked when first needed, at most once per run."""
+        if self._capabilities is None:
+            self._capabilities = Capabilities(self.conn)
+        return self._capabilities
 
     @property
     def is_local(self):

@@ -30,6 +30,10 @@ description:
     V(hardware_virtualization) (the CPU has vmx or svm),
     V(kvm_module) (kvm and the vendor module are loaded or built in),
     V(kvm_device) (C(/dev/kvm) runs virtual machines),
+    V(qemu_kvm_access) (the user QEMU runs as, from C(/etc/libvirt/qemu.conf), can open C(/dev/kvm) read-write;
+    when it cannot, libvirt throws its QEMU capability cache away and probes QEMU again on every call, seconds
+    each; the hint gives the fix distributions use, the kvm group and a udev rule; not waived by
+    O(allow_emulation), since emulated hosts pay the same price),
     V(nested_virtualization) (the vendor module's nested option is on; WARN otherwise),
     V(libvirt_daemon) (the daemon at O(uri) answers),
     V(libvirt_kvm) (libvirt offers domain type kvm),
@@ -162,9 +166,15 @@ kvm_host:
       description:
         - C(path), C(present), C(accessible) (opens for this user), C(api_version), C(create_vm)
           (C(KVM_CREATE_VM) succeeded), C(backend) (the x86 module behind it), C(usable) and C(reason) (why not).
+        - C(qemu_access) - C(user) and C(group) QEMU runs as, the device's C(device_owner), C(device_group) and
+          C(device_mode), C(read_write) (that user can open it read-write; null when unknown), and C(reprobing)
+          with the C(capability_cache) files that record KVM while that user cannot open the device (libvirt
+          then re-probes QEMU on every call).
       type: dict
       sample: {path: /dev/kvm, present: true, accessible: true, api_version: 12, create_vm: true,
-               backend: kvm_intel, usable: true, reason: null}
+               backend: kvm_intel, usable: true, reason: null,
+               qemu_access: {user: libvirt-qemu, group: libvirt-qemu, device_owner: root, device_group: kvm,
+                             device_mode: '0660', read_write: true, reprobing: false, capability_cache: []}}
     vendor_module:
       description: The hardware module kvm needs on this CPU; null off x86.
       type: str

@@ -39,3 +39,83 @@ def test_driver():
     connection = libvirt.open(TEST_DRIVER)
     yield connection
     connection.close()
+
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fixtures')
+CAPABILITY_QUERIES = ('getCapabilities', 'getDomainCapabilities')
+
+
+class LibvirtCalls(object):
+    """Every libvirt method a module run calls, on its connection and on the objects that connection hands out.
+
+    The test driver has no domain capabilities and its host capabilities offer no x86_64 machine types: both
+    queries are answered (and counted) with those of a real Debian 12 host (QEMU 7.2, libvirt 9.0), so
+    kvm_domain's checks run as on a real daemon."""
+
+    def __init__(self):
+        self.calls = []
+
+    def count(self, name):
+        return sum(1 for call in self.calls if call == name or call.endswith('.' + name))
+
+    def capability_queries(self):
+        return [call for call in self.calls if call.split('.')[-1] in CAPABILITY_QUERIES]
+
+    def reset(self):
+        del self.calls[:]
+
+
+_ANSWERED = dict(getCapabilities='capabilities.xml', getDomainCapabilities='domcapabilities-qemu.xml')
+
+
+class _Recorded(object):
+    """A libvirt object whose method calls are recorded; arguments are unwrapped before libvirt sees them."""
+
+    def __init__(self, target, kind, calls):
+        self.__dict__.update(_target=target, _kind=kind, _calls=calls)
+
+    def __getattr__(self, name):
+        attribute = getattr(self._target, name)
+        if not callable(attribute):
+            return attribute
+        if name in _ANSWERED:
+            def answer(*_args, **_kwargs):
+                self._calls.calls.append('%s.%s' % (self._kind, name))
+                with open(os.path.join(FIXTURES, _ANSWERED[name])) as stream:
+                    return stream.read()
+            return answer
+
+        def call(*args, **kwargs):
+            self._calls.calls.append('%s.%s' % (self._kind, name))
+            result = attribute(*[_unwrapped(a) for a in args], **dict((k, _unwrapped(v)) for k, v in kwargs.items()))
+            return _recorded(result, self._calls)
+        return call
+
+
+def _unwrapped(value):
+    return value._target if isinstance(value, _Recorded) else value
+
+
+def _recorded(value, calls):
+    import libvirt
+    kinds = ((libvirt.virDomain, 'domain'), (libvirt.virNetwork, 'network'), (libvirt.virStoragePool, 'pool'),
+             (libvirt.virStorageVol, 'volume'))
+    if isinstance(value, list):
+        return [_recorded(item, calls) for item in value]
+    for cls, kind in kinds:
+        if isinstance(value, cls):
+            return _Recorded(value, kind, calls)
+    return value
+
+
+@pytest.fixture
+def libvirt_calls(monkeypatch):
+    """Records the libvirt calls of every module run in this test (see LibvirtCalls)."""
+    from ansible_collections.kvmops.kvm.plugins.module_utils import _module
+    calls = LibvirtCalls()
+    opened = _module.open_connection
+
+    def open_recorded(uri):
+        return _Recorded(opened(uri), 'conn', calls)
+    monkeypatch.setattr(_module, 'open_connection', open_recorded)
+    return calls

@@ -140,3 +140,36 @@ def test_runs_without_libvirt_python_and_lxml():
     assert facts['libvirt']['error'] == 'libvirt-python is not installed on this host'
     assert facts['modules']['kvm']['state'] == 'builtin' and facts['kvm_device']['create_vm'] is True
     assert _checks(facts)['libvirt_daemon']['result'] == 'FAIL'
+
+
+def test_qemu_can_open_the_kvm_device_as_set_up_by_the_harness(facts):
+    access = facts['kvm_device']['qemu_access']
+    assert access['user'] == 'libvirt-qemu' and access['device_group'] == 'kvm' and access['device_mode'] == '0660'
+    assert access['read_write'] is True and access['reprobing'] is False
+    assert _checks(facts)['qemu_kvm_access']['result'] == 'PASS'
+
+
+@pytest.fixture
+def kvm_device_locked_down():
+    """/dev/kvm as the kernel leaves it where no udev runs (0600 root:root), restored afterwards."""
+    before = os.stat('/dev/kvm')
+    os.chown('/dev/kvm', 0, 0)
+    os.chmod('/dev/kvm', 0o600)
+    try:
+        yield
+    finally:
+        os.chown('/dev/kvm', before.st_uid, before.st_gid)
+        os.chmod('/dev/kvm', before.st_mode & 0o7777)
+
+
+def test_reprobing_trap_is_named_with_its_fix(libvirtd, kvm_device_locked_down):
+    libvirtd.getDomainCapabilities(None, None, None, 'qemu')   # libvirt re-probes: its cache says kvm (probed as root)
+    result = fails('kvm_host', {'require': ['qemu_kvm_access'], 'allow_emulation': True})
+    check = _checks(result['kvm_host'])['qemu_kvm_access']
+    assert check['result'] == 'FAIL'
+    assert "/dev/kvm is root:root 0600; QEMU runs as 'libvirt-qemu'" in check['detail']
+    assert 'libvirt re-probes QEMU on every call: its capability cache (/var/cache/libvirt/qemu/capabilities/' \
+        in check['detail']
+    assert 'GROUP="kvm", MODE="0660"' in check['hint'] and 'usermod -a -G kvm libvirt-qemu' in check['hint']
+    assert 'qemu_kvm_access FAIL' in result['msg']
+    assert result['kvm_host']['kvm_device']['qemu_access']['reprobing'] is True

@@ -8,7 +8,9 @@ HEALTHY = dict(
     cpu=dict(arch='x86_64', vendor='GenuineIntel', model='Xeon', virtualization='vmx', hypervisor=False),
     kernel=dict(release='6.1.0-26-amd64', loadable_modules=True),
     kvm_device=dict(path='/dev/kvm', present=True, accessible=True, api_version=12, create_vm=True,
-                    backend='kvm_intel', usable=True, reason=None),
+                    backend='kvm_intel', usable=True, reason=None,
+                    qemu_access=dict(user='libvirt-qemu', group='libvirt-qemu', device_owner='root', device_group='kvm',
+                                     device_mode='0660', read_write=True, reprobing=False, capability_cache=[])),
     vendor_module='kvm_intel',
     modules=dict(kvm=dict(state='loaded', source='x'), kvm_intel=dict(state='loaded', source='x'),
                  tun=dict(state='loaded', source='x'), vhost_net=dict(state='loaded', source='x')),
@@ -105,3 +107,22 @@ def test_optional_features():
     assert 'missing cpuacct, cpuset, devices, blkio' in found['cgroups']['detail']
     facts['hugepages']['supported'] = False
     assert results(facts)['hugepages']['result'] == 'FAIL'
+
+
+def test_qemu_kvm_access_names_the_reprobing_trap_and_the_fix():
+    facts = copy.deepcopy(HEALTHY)
+    facts['kvm_device']['qemu_access'].update(device_group='root', device_mode='0600', read_write=False, reprobing=True,
+                                              capability_cache=['/var/cache/libvirt/qemu/capabilities/a.xml'])
+    found = results(facts, allow_emulation=True)['qemu_kvm_access']
+    assert found['result'] == 'FAIL'   # not waived by allow_emulation: emulated hosts pay the same price
+    assert "/dev/kvm is root:root 0600; QEMU runs as 'libvirt-qemu'" in found['detail']
+    assert 'libvirt re-probes QEMU on every call' in found['detail'] and 'a.xml' in found['detail']
+    assert 'GROUP="kvm", MODE="0660"' in found['hint'] and 'usermod -a -G kvm libvirt-qemu' in found['hint']
+    assert [c['name'] for c in checks.unmet(list(results(facts, True).values()), ['qemu_kvm_access'], True)] == [
+        'qemu_kvm_access']
+
+
+def test_qemu_kvm_access_without_a_device_passes():
+    facts = copy.deepcopy(HEALTHY)
+    facts['kvm_device'].update(present=False, usable=False)
+    assert results(facts)['qemu_kvm_access']['result'] == 'PASS'
