@@ -306,9 +306,9 @@ restart_required:
   type: bool
 '''
 
-from ansible_collections.kvmops.kvm.plugins.module_utils._module import KvmModule
-from ansible_collections.kvmops.kvm.plugins.module_utils._network import Network
-from ansible_collections.kvmops.kvm.plugins.module_utils._network_model import MODES, TYPED_OPTIONS
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.module import KvmModule
+from ansible_collections.kvmops.kvm.plugins.module_utils._network.network import Network
+from ansible_collections.kvmops.kvm.plugins.module_utils._network.model import MODES, TYPED_OPTIONS
 
 
 def _range_spec():
