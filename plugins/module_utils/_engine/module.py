@@ -17,16 +17,12 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import (
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.events import start_event_loop
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.plan import Plan
 
+_REPORTED = (MissingLibrary, ParameterError, KvmError, libvirt.libvirtError)
+
 
 class KvmModule(object):
-    """Wires an argument spec to a resource class.
-
-    A resource class is built as Resource(module) and provides:
-      validate()    check the input; may read the host, never change it
-      plan(plan)    compare desired and live state, record differences and actions
-      result()      the module-specific return values (after apply, or predicted in check mode)
-    and may set `uses_events = True` to wait on libvirt events (the loop must exist before connecting).
-    """
+    """Wires an argument spec to resources (see resource.Resource for their contract): run() converges the
+    one object the parameters describe, run_many() a list of them over the same connection."""
 
     def __init__(self, argument_spec, libraries_required=True, **kwargs):
         """libraries_required=False: the resource runs without libvirt-python and lxml (it checks itself)."""
@@ -70,24 +66,57 @@ class KvmModule(object):
         return self.ansible.run_command(args)
 
     def run(self, resource_class):
+        """Converge the one object the module's parameters describe."""
         plan = Plan()
         self.uses_events = getattr(resource_class, 'uses_events', False)
         try:
             resource = resource_class(self)
             resource.validate()
-            resource.plan(plan)
-            if not self.check_mode:
-                plan.apply()
-            result = resource.result()
-        except MissingLibrary as exc:
-            self._fail(missing_required_lib(exc.library, reason=exc.reason), exception=exc.traceback_text)
-        except ParameterError as exc:
-            self._fail(str(exc), parameter=exc.parameter)
-        except KvmError as exc:
-            self._fail(str(exc), **exc.details)
-        except libvirt.libvirtError as exc:
-            self._fail('libvirt operation failed: %s' % libvirt_reason(exc))
+            result = self._converge(resource, plan)
+        except _REPORTED as exc:
+            self._fail_for(exc)
         self._exit(plan, result)
+
+    def run_many(self, resource_class, param_sets, results_key='results'):
+        """Converge many objects of one kind over this run's connection: every input is validated before any
+        object is touched, then each gets its own plan, diff, actions and result, keyed by its name.
+        A failure names the object; what was done before it is returned with the failure."""
+        self.uses_events = getattr(resource_class, 'uses_events', False)
+        results = {}
+        try:
+            resources = [resource_class(self, params) for params in param_sets]
+            names = [resource.name for resource in resources]
+            twice = sorted(set(name for name in names if names.count(name) > 1))
+            if twice:
+                raise ParameterError(results_key, 'each name may appear once; given more than once: %s'
+                                     % ', '.join(twice))
+            for resource in resources:
+                resource.validate()
+            for resource in resources:
+                plan = Plan()
+                item = self._converge(resource, plan)
+                results[resource.name] = dict(item, changed=plan.changed, actions=plan.describe(), diff=plan.diff)
+        except _REPORTED as exc:
+            self._fail_for(exc, **{results_key: results})
+        self._finish()
+        self.ansible.exit_json(changed=any(r['changed'] for r in results.values()), **{results_key: results})
+
+    def _converge(self, resource, plan):
+        resource.plan(plan)
+        if not self.check_mode:
+            plan.apply()
+        return resource.result()
+
+    def _fail_for(self, exc, **details):
+        """Turn the engine's exceptions into a failure."""
+        if isinstance(exc, MissingLibrary):
+            self._fail(missing_required_lib(exc.library, reason=exc.reason), exception=exc.traceback_text, **details)
+        if isinstance(exc, ParameterError):
+            self._fail(str(exc), parameter=exc.parameter, **details)
+        if isinstance(exc, KvmError):
+            details.update(exc.details)
+            self._fail(str(exc), **details)
+        self._fail('libvirt operation failed: %s' % libvirt_reason(exc), **details)
 
     def _close(self):
         if self._conn is not None:
