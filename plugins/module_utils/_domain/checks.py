@@ -17,11 +17,12 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._host.cpu import kvm_us
 class HostChecks(object):
     """Reads what the host offers (once) and holds the desired guest against it."""
 
-    def __init__(self, module, domain):
-        self.module = module
+    def __init__(self, domain):
+        self.module = domain.module
         self.domain = domain
+        self.params = domain.params   # this guest's options; the uri is the module's
         self.desired = domain.desired
-        self.conn = module.conn
+        self.conn = domain.conn
 
     def run(self):
         """Each check asks the host only when the task needs the answer: a guest that exists is held against
@@ -33,7 +34,7 @@ class HostChecks(object):
             self._vcpus(caps)
             self._cpu(caps)
             self._firmware(caps)
-        elif self.module.params.get('type') == 'kvm':
+        elif self.params.get('type') == 'kvm':
             self._domain_type()   # kvm must really work here, whatever the guest is today
         self._machine()
         self._memory()
@@ -54,7 +55,7 @@ class HostChecks(object):
     # ------------------------------------------------------------ platform
 
     def _domain_type(self):
-        wanted = self.module.params.get('type') or 'auto'
+        wanted = self.params.get('type') or 'auto'
         if wanted == 'auto' and self.current is not None:
             return self.current['type']
         if not self.module.is_local:

@@ -22,7 +22,8 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._domain.live import Liv
 from ansible_collections.kvmops.kvm.plugins.module_utils._domain.match import complete
 from ansible_collections.kvmops.kvm.plugins.module_utils._domain.power import Power
 from ansible_collections.kvmops.kvm.plugins.module_utils._domain.storage import DiskStore
-from ansible_collections.kvmops.kvm.plugins.module_utils._engine.objects import lookup, parse_definition
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.objects import parse_definition
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.resource import Resource
 
 KIND = 'domain'
 SEED_DIRECTORY = '/var/lib/libvirt/images'
@@ -31,21 +32,19 @@ _UNDEFINE_FLAGS = ('VIR_DOMAIN_UNDEFINE_MANAGED_SAVE', 'VIR_DOMAIN_UNDEFINE_SNAP
                    'VIR_DOMAIN_UNDEFINE_NVRAM', 'VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA')
 
 
-class Domain(object):
-    """One kvm_domain run."""
+class Domain(Resource):
+    """One guest."""
 
+    KIND = KIND
     uses_events = True
 
-    def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.name = self.params['name']
-        self.state = self.params['state']
+    def __init__(self, module, params=None):
+        super(Domain, self).__init__(module, params)
         self.desired = None
         self.extra = None   # unmodelled elements of a full `xml`
         self.dom = None
         self.store = DiskStore(module)
-        self.power = Power(module, self)
+        self.power = Power(self)
         self.restart_required = False
         self.seed_path = None
         self.seed_files = None
@@ -73,7 +72,7 @@ class Domain(object):
             self.seed_files = seed_files(self.name, self.params['cloud_init'])
             self.desired['seed'] = self.seed_path
         self.dom = self._lookup()
-        HostChecks(self.module, self).run()
+        HostChecks(self).run()
 
     def _from_xml(self, text):
         root = parse_definition(text, KIND, self.name)
@@ -93,19 +92,20 @@ class Domain(object):
         return desired
 
     def _lookup(self):
-        return lookup(self.module.conn.lookupByName, KIND, self.name, libvirt.VIR_ERR_NO_DOMAIN)
+        return self.lookup(self.conn.lookupByName, libvirt.VIR_ERR_NO_DOMAIN)
 
     @property
     def used_macs(self):
         """{MAC: guest} of the other guests, read when a MAC must be checked or generated."""
         if self._used_macs is None:
-            self._used_macs = macs_of_other_guests(self.module.conn, self.name)
+            self._used_macs = macs_of_other_guests(self.conn, self.name)
         return self._used_macs
 
     def definition(self):
         """The guest's persistent definition (its live XML when it is transient), read once per run."""
         if self._definition is None:
-            self._definition = self.dump(inactive=bool(self.dom.isPersistent()))
+            self._definition = self.persistent_definition(self.dom, libvirt.VIR_DOMAIN_XML_INACTIVE,
+                                                          libvirt.VIR_DOMAIN_XML_SECURE)
         return self._definition
 
     def definition_model(self):
@@ -167,7 +167,7 @@ class Domain(object):
                 plan.difference(key, None, _shown(key, completed[key]))
 
         def define():
-            self.dom = self.module.conn.defineXML(definition)
+            self.dom = self.conn.defineXML(definition)
         plan.add('define', KIND, self.name, define)
         self.after = completed
         self.current_state = 'absent'
@@ -191,7 +191,7 @@ class Domain(object):
             definition = _xml.to_string(new_root)
 
             def define():
-                self.dom = self.module.conn.defineXML(definition)
+                self.dom = self.conn.defineXML(definition)
             plan.add('define', KIND, self.name, define,
                      ', '.join(d.path for d in config_diffs) if config_diffs else 'make persistent')
         self.after = dict(config, **completed)
@@ -230,7 +230,7 @@ class Domain(object):
         plan.difference('state', current, 'absent')
         if self.dom.isActive():
             plan.add('stop', KIND, self.name, self.dom.destroy, 'forced off')
-        disks = model.read(self.dump(inactive=bool(self.dom.isPersistent())))['disks']
+        disks = model.read(self.definition())['disks']
         if self.dom.isPersistent():
             flags = 0
             for name in _UNDEFINE_FLAGS:
@@ -255,25 +255,18 @@ class Domain(object):
                     raise
 
     def _plan_autostart(self, plan):
-        wanted = self.params.get('autostart')
         now = bool(self.dom.autostart()) if self.dom is not None else False
-        self.autostart_after = now
-        if wanted is None or bool(wanted) == now:
-            return
-        plan.difference('autostart', now, bool(wanted))
-        plan.add('enable autostart on' if wanted else 'disable autostart on', KIND, self.name,
-                 lambda: self.dom.setAutostart(1 if wanted else 0))
-        self.autostart_after = bool(wanted)
+        # a guest does not start at boot unless asked, whatever its state
+        self.autostart_after = self.plan_autostart(plan, lambda: self.dom, now,
+                                                   self.wanted_autostart(default_when_active=False))
 
     # ------------------------------------------------------------ result
 
     def result(self):
         if self.state == 'absent':
             return dict(domain=None, restart_required=False)
-        if self.module.check_mode or self.dom is None:
-            domain = self._predicted_result()
-        else:
-            domain = self.power.observed(self._observed_result())
+        domain = self.reported(self.dom, self._predicted_result,
+                               lambda: self.power.observed(self._observed_result()))
         return dict(domain=domain, restart_required=self.restart_required)
 
     def _predicted_result(self):

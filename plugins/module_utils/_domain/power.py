@@ -29,9 +29,10 @@ _REPRESS_SECONDS = 10
 
 class Power(object):
 
-    def __init__(self, module, domain):
-        self.module = module
+    def __init__(self, domain):
+        self.module = domain.module
         self.domain = domain
+        self.params = domain.params   # this guest's options (one item of a batch, or the module's)
         self.name = domain.name
         self.final_state = None
         self._restart_detail = None
@@ -85,10 +86,10 @@ class Power(object):
 
     def _shutdown(self):
         dom = self.domain.dom
-        timeout = self.module.params['shutdown_timeout']
+        timeout = self.params['shutdown_timeout']
         if self._press_power_button(dom, timeout):
             return
-        if not self.module.params['force']:
+        if not self.params['force']:
             raise KvmError('shut down', KIND, self.name,
                            'still running %d s after the ACPI power button (shutdown_timeout): the guest ignored it; '
                            'use force: true to power it off after the timeout' % timeout)
@@ -128,8 +129,8 @@ class Power(object):
         """Fill in the IPv4 addresses of a running guest, waiting for them when wait_for is 'ip'."""
         if result['state'] != 'running':
             return result
-        wait = self.module.params.get('wait_for') == 'ip'
-        deadline = time.monotonic() + self.module.params['wait_timeout']
+        wait = self.params.get('wait_for') == 'ip'
+        deadline = time.monotonic() + self.params['wait_timeout']
         while True:
             addresses = self._addresses()
             for iface in result['interfaces']:
@@ -139,7 +140,7 @@ class Power(object):
             if time.monotonic() >= deadline:
                 raise KvmError('wait for an address of', KIND, self.name,
                                'no IPv4 address from DHCP leases or the guest agent within %d s (wait_timeout)'
-                               % self.module.params['wait_timeout'])
+                               % self.params['wait_timeout'])
             # libvirt has no event for DHCP leases or agent addresses: poll them
             time.sleep(_LEASE_POLL_SECONDS)
 

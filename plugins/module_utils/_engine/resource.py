@@ -59,16 +59,16 @@ class Resource(object):
         return lookup(finder, self.KIND, self.name, not_found_code, label)
 
     @staticmethod
-    def persistent_definition(obj, inactive_flag):
+    def persistent_definition(obj, inactive_flag, flags=0):
         """The persistent definition when there is one; the live one for a transient object, and on drivers
-        that keep only that (they refuse the inactive flag)."""
+        that keep only that (they refuse the inactive flag). `flags` are added to either read."""
         if obj.isPersistent():
             try:
-                return _xml.parse(obj.XMLDesc(inactive_flag))
+                return _xml.parse(obj.XMLDesc(inactive_flag | flags))
             except libvirt.libvirtError as exc:
                 if exc.get_error_code() not in (libvirt.VIR_ERR_NO_SUPPORT, libvirt.VIR_ERR_INVALID_ARG):
                     raise
-        return _xml.parse(obj.XMLDesc(0))
+        return _xml.parse(obj.XMLDesc(flags))
 
     def wanted_autostart(self, default_when_active=True):
         """The autostart the user asked for; None (leave it) when not given, except that an object made
@@ -78,6 +78,13 @@ class Resource(object):
         if default_when_active and self.state == 'active':
             return True
         return None
+
+    def reported(self, obj, predict, observe):
+        """What result() returns for the object: predict() in check mode, or when there is no object to
+        read; otherwise observe(), what the run left."""
+        if self.predicting or obj is None:
+            return predict()
+        return observe()
 
     def plan_autostart(self, plan, obj_of, now, wanted):
         """Record and plan an autostart change; return the autostart the object will have.

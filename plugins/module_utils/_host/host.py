@@ -17,6 +17,7 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._host import modules as
 from ansible_collections.kvmops.kvm.plugins.module_utils._host import platform as platform_facts
 from ansible_collections.kvmops.kvm.plugins.module_utils._host import qemu as qemu_facts
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import KvmError, ParameterError
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.resource import Resource
 
 KIND = 'kernel module'
 _ALWAYS_REPORTED = ('kvm', 'tun', 'vhost_net')
@@ -94,12 +95,13 @@ def _finish(facts, allow_emulation):
     return facts
 
 
-class Host(object):
-    """One kvm_host run."""
+class Host(Resource):
+    """The KVM host the module runs on (one per run: it has no name)."""
 
-    def __init__(self, module):
-        self.module = module
-        self.params = module.params
+    KIND = 'KVM host'
+
+    def __init__(self, module, params=None):
+        super(Host, self).__init__(module, params)
         self.kernel = None
         self.facts = None
         self.extra = []
@@ -142,7 +144,7 @@ class Host(object):
         if failed:
             reason = 'required check%s did not pass: %s' % ('s' if len(failed) > 1 else '', '; '.join(
                 '%s %s (%s; hint: %s)' % (c['name'], c['result'], c['detail'], c['hint']) for c in failed))
-            raise KvmError('validate', 'KVM host', socket.gethostname(), reason,
+            raise KvmError('validate', self.KIND, socket.gethostname(), reason,
                            failed_checks=failed, kvm_host=self.facts)
 
     def _plan_modules(self, plan):
@@ -246,7 +248,7 @@ class Host(object):
     # ------------------------------------------------------------ result
 
     def result(self):
-        if not self.module.check_mode and self._plan is not None and self._plan.changed:
+        if not self.predicting and self._plan is not None and self._plan.changed:
             self._gather()
         result = dict(kvm_host=self.facts, reload_required=self.reload_required)
         if self.params['gather']:

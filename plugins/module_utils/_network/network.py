@@ -17,7 +17,7 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._engine import xml as _
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.compare import differences, merged
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.deps import libvirt
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import KvmError, ParameterError
-from ansible_collections.kvmops.kvm.plugins.module_utils._engine.objects import lookup
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.resource import Resource
 
 KIND = 'network'
 
@@ -53,14 +53,13 @@ def _element(section, item):
     return model.dns_host_element(item)
 
 
-class Network(object):
-    """One kvm_network run."""
+class Network(Resource):
+    """One virtual network."""
 
-    def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.name = self.params['name']
-        self.state = self.params['state']
+    KIND = KIND
+
+    def __init__(self, module, params=None):
+        super(Network, self).__init__(module, params)
         self.desired = None
         self.extra = {}
         self.net = None
@@ -114,7 +113,7 @@ class Network(object):
                 (current['ipv4']['address'], current['ipv4']['prefix'])):
             return
         subnet = ipaddress.ip_network(u'%s/%d' % (mine_v4['address'], mine_v4['prefix']), strict=False) if mine_v4 else None
-        for other in self.module.conn.listAllNetworks():
+        for other in self.conn.listAllNetworks():
             if other.name() == self.name:
                 continue
             theirs = model.read(_xml.parse(other.XMLDesc(0)))
@@ -129,17 +128,7 @@ class Network(object):
     # ------------------------------------------------------------ reading the live state
 
     def _lookup(self):
-        return lookup(self.module.conn.networkLookupByName, KIND, self.name, libvirt.VIR_ERR_NO_NETWORK)
-
-    def _dump(self, inactive):
-        if inactive:
-            try:
-                return _xml.parse(self.net.XMLDesc(libvirt.VIR_NETWORK_XML_INACTIVE))
-            except libvirt.libvirtError as exc:
-                # drivers without separate live and persistent definitions (the test driver) refuse the flag
-                if exc.get_error_code() not in (libvirt.VIR_ERR_NO_SUPPORT, libvirt.VIR_ERR_INVALID_ARG):
-                    raise
-        return _xml.parse(self.net.XMLDesc(0))
+        return self.lookup(self.conn.networkLookupByName, libvirt.VIR_ERR_NO_NETWORK)
 
     # ------------------------------------------------------------ planning
 
@@ -173,25 +162,17 @@ class Network(object):
                 plan.difference(key, None, value)
 
         def define():
-            self.net = self.module.conn.networkDefineXML(definition)
+            self.net = self.conn.networkDefineXML(definition)
         plan.add('define', KIND, self.name, define)
         if self.state == 'active':
             plan.add('start', KIND, self.name, self._start)
-        autostart = self._desired_autostart()
-        if autostart:
-            plan.difference('autostart', False, True)
-            plan.add('enable autostart on', KIND, self.name, self._autostart(True))
+        autostart = self.plan_autostart(plan, lambda: self.net, False, self.wanted_autostart())
         self._predicted = dict(uuid=None, bridge=self.desired.get('bridge'), active=self.state == 'active',
-                               autostart=bool(autostart), persistent=True)
-
-    def _desired_autostart(self):
-        if self.params.get('autostart') is not None:
-            return self.params['autostart']
-        return True if self.state == 'active' else None
+                               autostart=autostart, persistent=True)
 
     def _plan_update(self, plan):
         active, persistent = bool(self.net.isActive()), bool(self.net.isPersistent())
-        config_root = self._dump(inactive=True) if persistent else self._dump(inactive=False)
+        config_root = self.persistent_definition(self.net, libvirt.VIR_NETWORK_XML_INACTIVE)
         config = model.read(config_root)
         self._check_conflicts(config)
         config_diffs = differences(self.desired, config)
@@ -204,12 +185,12 @@ class Network(object):
             detail = ', '.join(d.path for d in config_diffs) if config_diffs else 'make persistent'
 
             def define():
-                self.net = self.module.conn.networkDefineXML(definition)
+                self.net = self.conn.networkDefineXML(definition)
             plan.add('define', KIND, self.name, define, detail)
 
         runs_after = active
         if active and self.state in ('active', 'present'):
-            live_root = self._dump(inactive=False) if persistent else config_root
+            live_root = _xml.parse(self.net.XMLDesc(0)) if persistent else config_root
             self._plan_live(plan, live_root, recorded=set(d.path for d in config_diffs))
         if self.state == 'active' and not active:
             plan.difference('state', 'inactive', 'active')
@@ -219,13 +200,7 @@ class Network(object):
             plan.difference('state', 'active', 'inactive')
             plan.add('stop', KIND, self.name, self._stop)
             runs_after = False
-        autostart_now = bool(self.net.autostart())
-        autostart = self._desired_autostart()
-        if autostart is not None and bool(autostart) != autostart_now:
-            plan.difference('autostart', autostart_now, bool(autostart))
-            plan.add('enable autostart on' if autostart else 'disable autostart on', KIND, self.name,
-                     self._autostart(autostart))
-            autostart_now = bool(autostart)
+        autostart_now = self.plan_autostart(plan, lambda: self.net, self.net.autostart(), self.wanted_autostart())
         live_model = merged(config, self.desired)
         self._predicted = dict(uuid=self.net.UUIDString(), bridge=live_model.get('bridge'), active=runs_after,
                                autostart=autostart_now, persistent=True)
@@ -287,9 +262,6 @@ class Network(object):
     def _stop(self):
         self.net.destroy()
 
-    def _autostart(self, enabled):
-        return lambda: self.net.setAutostart(1 if enabled else 0)
-
     def _updater(self, command, section, index, text, flags):
         return lambda: self.net.update(command, section, index, text, flags)
 
@@ -316,7 +288,7 @@ class Network(object):
     def _guest_taps(self):
         """Tap devices of running guests on this network: a restart unplugs them from the bridge."""
         taps = []
-        for domain in self.module.conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE):
+        for domain in self.conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE):
             for iface in _xml.parse(domain.XMLDesc(0)).findall('devices/interface'):
                 source, target = iface.find('source'), iface.find('target')
                 if source is not None and source.get('network') == self.name and target is not None:
@@ -326,14 +298,17 @@ class Network(object):
     # ------------------------------------------------------------ result
 
     def result(self):
-        if self.module.check_mode or self.net is None or self.state == 'absent':
-            network = dict(self._predicted, name=self.name) if self._predicted else None
-        else:
-            active = bool(self.net.isActive())
-            network = dict(name=self.name, uuid=self.net.UUIDString(),
-                           bridge=self._bridge_name(), active=active,
-                           autostart=bool(self.net.autostart()), persistent=bool(self.net.isPersistent()))
+        network = self.reported(None if self.state == 'absent' else self.net, self._predicted_result,
+                                self._observed_result)
         return dict(network=network, restart_required=self.restart_required)
+
+    def _predicted_result(self):
+        return dict(self._predicted, name=self.name) if self._predicted else None
+
+    def _observed_result(self):
+        return dict(name=self.name, uuid=self.net.UUIDString(), bridge=self._bridge_name(),
+                    active=bool(self.net.isActive()), autostart=bool(self.net.autostart()),
+                    persistent=bool(self.net.isPersistent()))
 
     def _bridge_name(self):
         try:

@@ -17,6 +17,7 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._engine.compare import 
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.deps import libvirt
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import KvmError, ParameterError
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.objects import lookup
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.resource import Resource
 
 KIND = 'pool'
 
@@ -24,17 +25,6 @@ KIND = 'pool'
 def lookup_pool(conn, name):
     """The pool, or None when there is none by that name."""
     return lookup(conn.storagePoolLookupByName, KIND, name, libvirt.VIR_ERR_NO_STORAGE_POOL)
-
-
-def config_xml(pool):
-    """The persistent definition when there is one; the live one on drivers that keep only that."""
-    if pool.isPersistent():
-        try:
-            return _xml.parse(pool.XMLDesc(libvirt.VIR_STORAGE_XML_INACTIVE))
-        except libvirt.libvirtError as exc:
-            if exc.get_error_code() not in (libvirt.VIR_ERR_NO_SUPPORT, libvirt.VIR_ERR_INVALID_ARG):
-                raise
-    return _xml.parse(pool.XMLDesc(0))
 
 
 def pool_facts(pool, name):
@@ -60,14 +50,13 @@ def _signature(module, device):
     return None
 
 
-class Pool(object):
-    """One kvm_pool run."""
+class Pool(Resource):
+    """One storage pool."""
 
-    def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.name = self.params['name']
-        self.state = self.params['state']
+    KIND = KIND
+
+    def __init__(self, module, params=None):
+        super(Pool, self).__init__(module, params)
         self.pool = None
         self.pool_type = None
         self.desired = None
@@ -80,11 +69,11 @@ class Pool(object):
 
     def validate(self):
         check.object_name('name', self.name)
-        self.pool = lookup_pool(self.module.conn, self.name)
+        self.pool = self.lookup(self.conn.storagePoolLookupByName, libvirt.VIR_ERR_NO_STORAGE_POOL)
         if self.state == 'absent':
             return
         if self.pool is not None:
-            self.live = model.read(config_xml(self.pool))
+            self.live = model.read(self._definition())
         live_type = self.live['type'] if self.live else None
         if self.params.get('type') and live_type and self.params['type'] != live_type:
             raise ParameterError('type', "pool '%s' is a %s pool; a pool's type cannot change in place: remove it "
@@ -101,7 +90,7 @@ class Pool(object):
         path = self.desired.get('path')
         if not path or self.live and model.is_same_path(path, self.live['path']):
             return
-        for other in self.module.conn.listAllStoragePools():
+        for other in self.conn.listAllStoragePools():
             if other.name() == self.name:
                 continue
             theirs = model.read(_xml.parse(other.XMLDesc(0)))
@@ -143,6 +132,9 @@ class Pool(object):
                                                        "data can go"
                                      % (device, found, device))
 
+    def _definition(self):
+        return self.persistent_definition(self.pool, libvirt.VIR_STORAGE_XML_INACTIVE)
+
     # ------------------------------------------------------------ planning
 
     def plan(self, plan):
@@ -183,18 +175,15 @@ class Pool(object):
             plan.difference(key, None, value)
 
         def define():
-            self.pool = self.module.conn.storagePoolDefineXML(definition, 0)
+            self.pool = self.conn.storagePoolDefineXML(definition, 0)
         plan.add('define', KIND, self.name, define)
         if self.params['build']:
             plan.add('build', KIND, self.name, self._build, self._build_detail(self.desired))
         if self.state == 'active':
             plan.add('start', KIND, self.name, self._start)
-        autostart = self._desired_autostart()
-        if autostart:
-            plan.difference('autostart', False, True)
-            plan.add('enable autostart on', KIND, self.name, self._autostart(True))
+        autostart = self.plan_autostart(plan, lambda: self.pool, False, self.wanted_autostart())
         self._predicted = dict(name=self.name, uuid=None, type=self.pool_type, path=self.desired['path'],
-                               active=self.state == 'active', autostart=bool(autostart), persistent=True,
+                               active=self.state == 'active', autostart=autostart, persistent=True,
                                capacity=None, allocation=None, available=None)
 
     def _plan_update(self, plan):
@@ -213,11 +202,11 @@ class Pool(object):
             plan.add('stop', KIND, self.name, self._stop, 'to apply %s' % ', '.join(restart))
             running = False
         if diffs or not self.pool.isPersistent():
-            definition = _xml.to_string(model.write(config_xml(self.pool), self.desired))
+            definition = _xml.to_string(model.write(self._definition(), self.desired))
             detail = ', '.join(d.path for d in diffs) if diffs else 'make persistent'
 
             def define():
-                self.pool = self.module.conn.storagePoolDefineXML(definition, 0)
+                self.pool = self.conn.storagePoolDefineXML(definition, 0)
             plan.add('define', KIND, self.name, define, detail)
         built = self._plan_build(plan, 'path' in restart, running)
         if permissions and not built:
@@ -234,7 +223,7 @@ class Pool(object):
             if running:
                 plan.add('stop', KIND, self.name, self._stop)
             running = False
-        autostart_now = self._plan_autostart(plan)
+        autostart_now = self.plan_autostart(plan, lambda: self.pool, self.pool.autostart(), self.wanted_autostart())
         now = merged(self.live, self.desired)
         self._predicted = dict(pool_facts(self.pool, self.name), path=now['path'], active=running,
                                autostart=autostart_now, persistent=True)
@@ -272,21 +261,6 @@ class Pool(object):
                 raise KvmError('set permissions of', KIND, self.name, '%s: %s' % (path, exc.strerror))
         plan.add('set permissions of', KIND, self.name, apply_permissions,
                  '%s %s' % (path, ', '.join('%s=%s' % (k, now[k]) for k in changed)))
-
-    def _plan_autostart(self, plan):
-        autostart_now = bool(self.pool.autostart())
-        autostart = self._desired_autostart()
-        if autostart is not None and bool(autostart) != autostart_now:
-            plan.difference('autostart', autostart_now, bool(autostart))
-            plan.add('enable autostart on' if autostart else 'disable autostart on', KIND, self.name,
-                     self._autostart(autostart))
-            autostart_now = bool(autostart)
-        return autostart_now
-
-    def _desired_autostart(self):
-        if self.params.get('autostart') is not None:
-            return self.params['autostart']
-        return True if self.state == 'active' else None
 
     # ------------------------------------------------------------ NFS and volumes left behind
 
@@ -342,9 +316,6 @@ class Pool(object):
     def _undefine(self):
         self.pool.undefine()
 
-    def _autostart(self, enabled):
-        return lambda: self.pool.setAutostart(1 if enabled else 0)
-
     def _delete_volumes(self):
         self.pool.refresh(0)
         for volume in self.pool.listAllVolumes(0):
@@ -353,12 +324,8 @@ class Pool(object):
     # ------------------------------------------------------------ result
 
     def result(self):
-        if self.state == 'absent':
-            pool = None
-        elif self.module.check_mode or self.pool is None:
-            pool = self._predicted
-        else:
-            pool = pool_facts(self.pool, self.name)
+        pool = None if self.state == 'absent' else self.reported(self.pool, lambda: self._predicted,
+                                                                 lambda: pool_facts(self.pool, self.name))
         result = dict(pool=pool, volumes_left_behind=self.left_behind)
         if self.nfs is not None:
             result['nfs'] = self.nfs

@@ -15,7 +15,7 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._storage import volume_
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine import xml as _xml
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.deps import libvirt
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import KvmError, ParameterError
-from ansible_collections.kvmops.kvm.plugins.module_utils._engine.objects import lookup
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.resource import Resource
 from ansible_collections.kvmops.kvm.plugins.module_utils._storage.pool import lookup_pool
 
 KIND = 'volume'
@@ -36,16 +36,15 @@ def guests_using(conn, path, pool_name, name, running_only):
     return found
 
 
-class Volume(object):
-    """One kvm_volume run."""
+class Volume(Resource):
+    """One storage volume."""
 
-    def __init__(self, module):
-        self.module = module
-        self.params = module.params
+    KIND = KIND
+
+    def __init__(self, module, params=None):
+        super(Volume, self).__init__(module, params)
         self.pool_name = self.params['pool']
-        self.name = self.params['name']
         self.label = '%s/%s' % (self.pool_name, self.name)
-        self.state = self.params['state']
         self.pool = None
         self.pool_type = None
         self.vol = None
@@ -85,7 +84,7 @@ class Volume(object):
                                            'source.url (download)%s' % (', not %s' % ' and '.join(kinds) if kinds else ''))
 
     def _read_pool(self):
-        self.pool = lookup_pool(self.module.conn, self.pool_name)
+        self.pool = lookup_pool(self.conn, self.pool_name)
         if self.pool is None:
             raise ParameterError('pool', "there is no pool '%s' (kvmops.kvm.kvm_pool creates one)" % self.pool_name)
         if not self.pool.isActive():
@@ -98,7 +97,7 @@ class Volume(object):
             pass
 
     def _lookup(self):
-        return lookup(self.pool.storageVolLookupByName, KIND, self.name, libvirt.VIR_ERR_NO_STORAGE_VOL, self.label)
+        return self.lookup(self.pool.storageVolLookupByName, libvirt.VIR_ERR_NO_STORAGE_VOL, self.label)
 
     def _validate_new(self):
         logical = self.pool_type == 'logical'
@@ -107,7 +106,7 @@ class Volume(object):
         if self.params.get('backing'):
             self._resolve_backing(logical)
         elif self.params.get('source'):
-            self.source = sources.resolve(self.module.conn, self.params['source'], self.pool, self.pool_name)
+            self.source = sources.resolve(self.conn, self.params['source'], self.pool, self.pool_name)
             self._check_source()
         elif 'capacity' not in self.desired:
             raise ParameterError('capacity', 'a new volume needs its capacity (e.g. 10G), a backing image or a source')
@@ -140,7 +139,7 @@ class Volume(object):
 
     def _backing_by_path(self, path):
         try:
-            return model.read(_xml.parse(self.module.conn.storageVolLookupByPath(path).XMLDesc(0)))
+            return model.read(_xml.parse(self.conn.storageVolLookupByPath(path).XMLDesc(0)))
         except libvirt.libvirtError:
             pass
         if self.module.is_local and os.path.isfile(path):
@@ -196,11 +195,11 @@ class Volume(object):
         if self.vol is None:
             return
         path = self.vol.path()
-        running = guests_using(self.module.conn, path, self.pool_name, self.name, running_only=True)
+        running = guests_using(self.conn, path, self.pool_name, self.name, running_only=True)
         if running:
             raise KvmError('delete', KIND, self.label, 'running guest(s) use it as their disk: %s; stop them or detach '
                                                        'the disk first' % ', '.join(pair[0].name() for pair in running))
-        stopped = guests_using(self.module.conn, path, self.pool_name, self.name, running_only=False)
+        stopped = guests_using(self.conn, path, self.pool_name, self.name, running_only=False)
         if stopped:
             self.module.warn("volume '%s' is the disk of defined guest(s) %s, which will not start until the disk is "
                              "removed from them" % (self.label, ', '.join(pair[0].name() for pair in stopped)))
@@ -251,7 +250,7 @@ class Volume(object):
         self._predicted = dict(self._facts(), capacity=now['capacity'])
 
     def _plan_grow(self, plan, size):
-        running = guests_using(self.module.conn, self.live['path'], self.pool_name, self.name, running_only=True)
+        running = guests_using(self.conn, self.live['path'], self.pool_name, self.name, running_only=True)
         detail = '%s to %s' % (model.human(self.live['capacity']), model.human(size))
         lvm = self._lvextend_here()
         if self.pool_type == 'logical' and not lvm:
@@ -358,7 +357,7 @@ class Volume(object):
         perms = dict((k, self.desired[k]) for k in ('owner', 'group', 'mode') if k in self.desired)
         self.vol = self.pool.createXML(model.new_definition(self.name, size, fmt_for_pool, perms), 0)
         try:
-            sources.upload(self.module.conn, self.vol, path)
+            sources.upload(self.conn, self.vol, path)
         except Exception:
             # a half-written volume would pass for the real one on the next run
             self.vol.delete(0)
@@ -382,11 +381,9 @@ class Volume(object):
                     capacity=live['capacity'], allocation=live['allocation'], backing=live['backing'])
 
     def result(self):
-        if self.state == 'absent':
-            volume = None
-        elif self.module.check_mode or self.vol is None:
-            volume = self._predicted
-        else:
-            self.vol = self.pool.storageVolLookupByName(self.name)   # libvirt refreshes it after uploads
-            volume = self._facts()
+        volume = None if self.state == 'absent' else self.reported(self.vol, lambda: self._predicted, self._observed)
         return dict(volume=volume)
+
+    def _observed(self):
+        self.vol = self.pool.storageVolLookupByName(self.name)   # libvirt refreshes it after uploads
+        return self._facts()
