@@ -9,11 +9,12 @@ __metaclass__ = type
 import os
 
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine import xml as _xml
-from ansible_collections.kvmops.kvm.plugins.module_utils._engine.deps import libvirt
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import KvmError, ParameterError
-from ansible_collections.kvmops.kvm.plugins.module_utils._engine.objects import lookup
-
-QCOW2_MAGIC = b'QFI\xfb'
+# A guest disk is a storage volume: it is found, defined and read exactly as kvm_pool and kvm_volume do it,
+# through the storage package, so that the two never disagree about a pool, a volume or an image.
+from ansible_collections.kvmops.kvm.plugins.module_utils._storage import volume_model as _volumes
+from ansible_collections.kvmops.kvm.plugins.module_utils._storage.lookup import (
+    lookup_pool, lookup_volume, pools_by_target, volume_by_path)
 
 
 class DiskStore(object):
@@ -28,23 +29,16 @@ class DiskStore(object):
         return self.module.conn
 
     def pool(self, name, parameter):
-        try:
-            return self.conn.storagePoolLookupByName(name)
-        except libvirt.libvirtError as exc:
-            if exc.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_POOL:
-                raise ParameterError(parameter, "storage pool '%s' does not exist on %s" % (name, self.module.params['uri']))
-            raise
+        pool = lookup_pool(self.conn, name)
+        if pool is None:
+            raise ParameterError(parameter, "storage pool '%s' does not exist on %s" % (name, self.module.params['uri']))
+        return pool
 
     def volume(self, pool_name, volume_name, parameter):
-        pool = self.pool(pool_name, parameter)
-        return lookup(pool.storageVolLookupByName, 'volume', volume_name, libvirt.VIR_ERR_NO_STORAGE_VOL,
-                      '%s/%s' % (pool_name, volume_name))
+        return lookup_volume(self.pool(pool_name, parameter), pool_name, volume_name)
 
     def volume_by_path(self, path):
-        try:
-            return self.conn.storageVolLookupByPath(path)
-        except libvirt.libvirtError:
-            return None
+        return volume_by_path(self.conn, path)
 
     def path_exists(self, path):
         """Whether the file is there: True, False, or None when a remote daemon cannot tell (a file that
@@ -57,24 +51,18 @@ class DiskStore(object):
         """qcow2 or raw, by the file's header (local) or the volume's format (remote)."""
         if self.module.is_local:
             try:
-                with open(path, 'rb') as stream:
-                    return 'qcow2' if stream.read(4) == QCOW2_MAGIC else 'raw'
-            except IOError:
+                return _volumes.image_info(path)[0]
+            except (IOError, OSError):
                 return None
         volume = self.volume_by_path(path)
         if volume is None:
             return None
-        fmt = _xml.parse(volume.XMLDesc(0)).find('target/format')
-        return fmt.get('type') if fmt is not None else None
+        return _volumes.read(_xml.parse(volume.XMLDesc(0)))['format']
 
     def pool_for_directory(self, directory):
         """The pool whose target is this directory (so volumes made there are libvirt's own)."""
         if self._pool_dirs is None:
-            self._pool_dirs = {}
-            for pool in self.conn.listAllStoragePools():
-                path = _xml.parse(pool.XMLDesc(0)).findtext('target/path')
-                if path:
-                    self._pool_dirs[os.path.normpath(path)] = pool
+            self._pool_dirs = pools_by_target(self.conn)
         return self._pool_dirs.get(os.path.normpath(directory))
 
     def creator(self, disk):
@@ -87,16 +75,10 @@ class DiskStore(object):
             name = os.path.basename(disk['path'])
             if pool is None:
                 return self._qemu_img_creator(disk)
-        volume = _xml.parse('<volume/>')
-        _xml.sub(volume, 'name').text = name
-        _xml.sub(volume, 'capacity', unit='bytes').text = str(disk.get('size') or 0)
-        target = _xml.sub(volume, 'target')
-        _xml.sub(target, 'format', type=disk.get('format') or 'qcow2')
+        backing = None
         if disk.get('backing'):
-            backing = _xml.sub(volume, 'backingStore')
-            _xml.sub(backing, 'path').text = disk['backing']
-            _xml.sub(backing, 'format', type=self.file_format(disk['backing']) or 'qcow2')
-        definition = _xml.to_string(volume)
+            backing = dict(path=disk['backing'], format=self.file_format(disk['backing']) or 'qcow2')
+        definition = _volumes.new_definition(name, disk.get('size') or 0, disk.get('format') or 'qcow2', None, backing)
 
         def create():
             pool.createXML(definition, 0)

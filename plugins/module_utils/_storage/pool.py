@@ -16,15 +16,10 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._engine import xml as _
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.compare import differences, merged
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.deps import libvirt
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import KvmError, ParameterError
-from ansible_collections.kvmops.kvm.plugins.module_utils._engine.objects import lookup
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.resource import Resource
+from ansible_collections.kvmops.kvm.plugins.module_utils._storage.lookup import lookup_pool
 
 KIND = 'pool'
-
-
-def lookup_pool(conn, name):
-    """The pool, or None when there is none by that name."""
-    return lookup(conn.storagePoolLookupByName, KIND, name, libvirt.VIR_ERR_NO_STORAGE_POOL)
 
 
 def pool_facts(pool, name):
@@ -69,7 +64,7 @@ class Pool(Resource):
 
     def validate(self):
         check.object_name('name', self.name)
-        self.pool = self.lookup(self.conn.storagePoolLookupByName, libvirt.VIR_ERR_NO_STORAGE_POOL)
+        self.pool = lookup_pool(self.conn, self.name)
         if self.state == 'absent':
             return
         if self.pool is not None:

@@ -16,7 +16,7 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._engine import xml as _
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.deps import libvirt
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import KvmError, ParameterError
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.resource import Resource
-from ansible_collections.kvmops.kvm.plugins.module_utils._storage.pool import lookup_pool
+from ansible_collections.kvmops.kvm.plugins.module_utils._storage.lookup import lookup_pool, lookup_volume, volume_by_path
 
 KIND = 'volume'
 
@@ -97,7 +97,7 @@ class Volume(Resource):
             pass
 
     def _lookup(self):
-        return self.lookup(self.pool.storageVolLookupByName, libvirt.VIR_ERR_NO_STORAGE_VOL, self.label)
+        return lookup_volume(self.pool, self.pool_name, self.name)
 
     def _validate_new(self):
         logical = self.pool_type == 'logical'
@@ -138,10 +138,9 @@ class Volume(Resource):
                                                                     model.human(self.backing['size'])))
 
     def _backing_by_path(self, path):
-        try:
-            return model.read(_xml.parse(self.conn.storageVolLookupByPath(path).XMLDesc(0)))
-        except libvirt.libvirtError:
-            pass
+        volume = volume_by_path(self.conn, path)
+        if volume is not None:
+            return model.read(_xml.parse(volume.XMLDesc(0)))
         if self.module.is_local and os.path.isfile(path):
             fmt, size = model.image_info(path)
             return dict(path=path, format=fmt, capacity=size)
