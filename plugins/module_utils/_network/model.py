@@ -18,14 +18,15 @@ from ansible.module_utils.six import text_type
 
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine import validate as check
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine import xml as _xml
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.extra import ExtraElements
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import ParameterError
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.objects import parse_definition
 
 MODES = ('nat', 'isolated', 'route', 'bridge', 'open')
 FAMILIES = ('ipv4', 'ipv6')
 TYPED_OPTIONS = ('mode', 'bridge', 'forward_dev', 'mtu', 'domain', 'ipv4', 'ipv6', 'dns_hosts')
-# Top-level elements the model understands; any other element given in `xml` is compared whole.
-_MODELLED = ('name', 'uuid', 'forward', 'bridge', 'mtu', 'domain', 'ip', 'dns', 'mac')
+# Top-level elements the model understands; any other element given in `xml` is compared by meaning.
+MODELLED = ('name', 'uuid', 'forward', 'bridge', 'mtu', 'domain', 'ip', 'dns', 'mac')
 
 
 # ---------------------------------------------------------------- reading libvirt's XML
@@ -104,13 +105,10 @@ def read(root):
     return model
 
 
-def unmodelled(root):
-    """Elements outside the model, grouped by tag, in comparable form."""
-    groups = {}
-    for child in root:
-        if isinstance(child.tag, str) and child.tag not in _MODELLED:
-            groups.setdefault(child.tag, []).append(child)
-    return groups
+def extra_elements(root):
+    """The elements of a network `xml` outside the model (portgroups, routes, bandwidth, ...): any of them
+    may repeat, and each must be in the definition, by meaning."""
+    return ExtraElements(root, MODELLED, repeated=True)
 
 
 # ---------------------------------------------------------------- the user's options
@@ -389,8 +387,8 @@ def _write_simple(root, desired):
             _xml.ensure(root, tag).set(attribute, str(desired[key]))
 
 
-def write(root, desired, extra=None):
-    """Apply the desired model (and, from `xml`, whole unmodelled elements) onto a network element."""
+def write(root, desired):
+    """Apply the desired model onto a network element."""
     _write_forward(root, desired)
     _write_simple(root, desired)
     for family in FAMILIES:
@@ -409,16 +407,12 @@ def write(root, desired, extra=None):
             dns.append(dns_host_element(item))
         if len(dns) == 0 and not dns.attrib:
             root.remove(dns)
-    for tag, elements in (extra or {}).items():
-        _xml.remove_all(root, tag)
-        for element in elements:
-            root.append(_xml.parse(_xml.to_string(element)))
     return root
 
 
-def new_definition(name, desired, extra=None):
+def new_definition(name, desired):
     root = _xml.parse('<network/>')
     _xml.sub(root, 'name').text = name
     if 'mode' not in desired:
         desired = dict(desired, mode='nat')
-    return write(root, desired, extra)
+    return write(root, desired)

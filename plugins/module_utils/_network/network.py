@@ -61,7 +61,7 @@ class Network(Resource):
     def __init__(self, module, params=None):
         super(Network, self).__init__(module, params)
         self.desired = None
-        self.extra = {}
+        self.extra = None   # unmodelled elements of a full `xml`
         self.net = None
         self.restart_required = False
         self._predicted = None
@@ -74,7 +74,7 @@ class Network(Resource):
             return
         if self.params.get('xml'):
             self.desired, root = model.from_xml(self.name, self.params['xml'])
-            self.extra = model.unmodelled(root)
+            self.extra = model.extra_elements(root)
             self.desired = self._validated_xml_model(self.desired)
         else:
             self.desired = model.from_options(self.params)
@@ -154,12 +154,14 @@ class Network(Resource):
 
     def _plan_create(self, plan):
         self._check_conflicts(None)
-        root = model.new_definition(self.name, self.desired, self.extra)
-        definition = _xml.to_string(root)
+        root = model.new_definition(self.name, self.desired)
         plan.difference('state', 'absent', self.state)
         for key, value in sorted(model.read(root).items()):
             if key in self.desired:
                 plan.difference(key, None, value)
+        if self.extra is not None:
+            self.extra.write(root)
+        definition = _xml.to_string(root)
 
         def define():
             self.net = self.conn.networkDefineXML(definition)
@@ -180,7 +182,9 @@ class Network(Resource):
         for diff in config_diffs:
             plan.difference(diff.path, diff.before, diff.after)
         if config_diffs or not persistent:
-            new_root = model.write(config_root, self.desired, self.extra)
+            new_root = model.write(config_root, self.desired)
+            if self.extra is not None:
+                self.extra.write(new_root)
             definition = _xml.to_string(new_root)
             detail = ', '.join(d.path for d in config_diffs) if config_diffs else 'make persistent'
 
@@ -206,14 +210,7 @@ class Network(Resource):
                                autostart=autostart_now, persistent=True)
 
     def _extra_differences(self, root):
-        found = []
-        current = model.unmodelled(root)
-        for tag, elements in sorted(self.extra.items()):
-            want = [_xml.canonical(e) for e in elements]
-            have = [_xml.canonical(e) for e in current.get(tag, [])]
-            if sorted(want) != sorted(have):
-                found.append(_ExtraDifference(tag, current.get(tag, []), elements))
-        return found
+        return self.extra.differences(root) if self.extra is not None else []
 
     def _plan_live(self, plan, live_root, recorded):
         live = model.read(live_root)
@@ -315,12 +312,3 @@ class Network(Resource):
             return self.net.bridgeName()
         except libvirt.libvirtError:
             return None
-
-
-class _ExtraDifference(object):
-    """A whole unmodelled element group (from `xml`) that differs; shown as XML text."""
-
-    def __init__(self, tag, before, after):
-        self.path = tag
-        self.before = [_xml.to_string(e) for e in before] or None
-        self.after = [_xml.to_string(e) for e in after]
