@@ -197,19 +197,25 @@ class Domain(Resource):
         self.after = dict(config, **completed)
         self.current_state = self.power.current()
         if self.current_state in ('running', 'paused') and self.state not in ('destroyed', 'shutdown'):
-            live_root = self._live_root = self.dump(inactive=False) if persistent else config_root
-            live = model.read(live_root)
-            pending = LivePlanner(self, live_root, live, complete(desired, live, self),
-                                  set(d.path for d in config_diffs)).plan(plan)
-            if self.extra is not None:
-                pending += [d.path for d in self.extra.differences(live_root)]
-            if pending:
-                if self.params['restart'] and self.state in ('running', 'present'):
-                    self.power.restart_for(pending)
-                else:
-                    self.restart_required = True
-                    self.module.warn("domain '%s' runs with an older definition (%s differ); the new one takes effect "
-                                     "when it restarts (restart: true)" % (self.name, ', '.join(pending)))
+            self._plan_running(plan, desired, config_root if not persistent else None, config_diffs)
+
+    def _plan_running(self, plan, desired, live_root, config_diffs):
+        """What reaches the running guest live, and what waits for a restart (done now when restart: true).
+        live_root: the live XML when planning already read it (a transient guest has no other)."""
+        live_root = self._live_root = self.dump(inactive=False) if live_root is None else live_root
+        live = model.read(live_root)
+        pending = LivePlanner(self, live_root, live, complete(desired, live, self),
+                              set(d.path for d in config_diffs)).plan(plan)
+        if self.extra is not None:
+            pending += [d.path for d in self.extra.differences(live_root)]
+        if not pending:
+            return
+        if self.params['restart'] and self.state in ('running', 'present'):
+            self.power.restart_for(pending)
+        else:
+            self.restart_required = True
+            self.module.warn("domain '%s' runs with an older definition (%s differ); the new one takes effect "
+                             "when it restarts (restart: true)" % (self.name, ', '.join(pending)))
 
     def _effective(self, config):
         """A memory or vcpu count above today's ceiling raises the ceiling too."""
