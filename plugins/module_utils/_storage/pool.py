@@ -10,6 +10,7 @@ import os
 import stat
 
 from ansible_collections.kvmops.kvm.plugins.module_utils._storage import nfs as _nfs
+from ansible_collections.kvmops.kvm.plugins.module_utils._storage import permissions
 from ansible_collections.kvmops.kvm.plugins.module_utils._storage import pool_model as model
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine import validate as check
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine import xml as _xml
@@ -243,19 +244,8 @@ class Pool(Resource):
                              "while it is stopped); the module cannot reach a remote host's files"
                              % (self.name, ', '.join(changed), path))
             return
-        owner = now['owner'] if now['owner'] is not None else -1
-        group = now['group'] if now['group'] is not None else -1
-
-        def apply_permissions():
-            try:
-                if owner != -1 or group != -1:
-                    os.chown(path, owner, group)
-                if now['mode']:
-                    os.chmod(path, int(now['mode'], 8))
-            except OSError as exc:
-                raise KvmError('set permissions of', KIND, self.name, '%s: %s' % (path, exc.strerror))
-        plan.add('set permissions of', KIND, self.name, apply_permissions,
-                 '%s %s' % (path, ', '.join('%s=%s' % (k, now[k]) for k in changed)))
+        permissions.plan_set(plan, KIND, self.name, path, now['owner'], now['group'], now['mode'],
+                             '%s %s' % (path, ', '.join('%s=%s' % (k, now[k]) for k in changed)))
 
     # ------------------------------------------------------------ NFS and volumes left behind
 

@@ -11,17 +11,15 @@ user specified; a model read from libvirt holds every key.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import grp
 import os
 import posixpath
-import pwd
-import re
 
-from ansible.module_utils.six import integer_types, string_types
+from ansible.module_utils.six import string_types
 
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine import xml as _xml
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.deps import etree
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import ParameterError
+from ansible_collections.kvmops.kvm.plugins.module_utils._storage import permissions
 
 TYPES = ('dir', 'netfs', 'logical')
 NETFS_FORMATS = ('nfs', 'auto')
@@ -29,34 +27,21 @@ FS_NAMESPACE = 'http://libvirt.org/schemas/storagepool/fs/1.0'
 _FS = '{%s}' % FS_NAMESPACE
 # Changes that only reach a running pool by stopping it and starting it again
 RESTART_KEYS = ('path', 'source', 'mount_options')
-PERMISSION_KEYS = ('owner', 'group', 'mode')
-_MODE_RE = re.compile(r'^0?[0-7]{3,4}$')
+PERMISSION_KEYS = permissions.KEYS
 
 
 # ---------------------------------------------------------------- reading libvirt's XML
 
-def _int_text(element, tag):
-    text = element.findtext(tag) if element is not None else None
-    if text is None or text.strip() in ('', '-1'):
-        return None
-    return int(text.strip())
-
-
 def read(root):
     """The full model of a <pool> element as libvirt reports it."""
     target = root.find('target')
-    perms = target.find('permissions') if target is not None else None
-    source = root.find('source')
-    mode = perms.findtext('mode') if perms is not None else None
     model = {
         'type': root.get('type'),
         'path': target.findtext('path') if target is not None else None,
-        'owner': _int_text(perms, 'owner'),
-        'group': _int_text(perms, 'group'),
-        'mode': canonical_mode(mode.strip()) if mode and mode.strip() else None,
-        'source': _read_source(source),
+        'source': _read_source(root.find('source')),
         'mount_options': [o.get('name') for o in root.findall(_FS + 'mount_opts/' + _FS + 'option')],
     }
+    model.update(permissions.read(target))
     return model
 
 
@@ -74,39 +59,6 @@ def _read_source(source):
 
 
 # ---------------------------------------------------------------- the user's options
-
-def canonical_mode(value):
-    """'755', '0755', 0o755 (an int, as YAML reads 0755) -> '0755'."""
-    if isinstance(value, integer_types) and not isinstance(value, bool):
-        return '%04o' % value
-    text = str(value).strip()
-    if text.startswith('0o'):
-        text = text[2:]
-    if not _MODE_RE.match(text):
-        raise ValueError(value)
-    return '%04o' % int(text, 8)
-
-
-def _mode(parameter, value):
-    try:
-        return canonical_mode(value)
-    except ValueError:
-        raise ParameterError(parameter, "'%s' is not an octal mode: use a string such as '0755'" % value)
-
-
-def identity(parameter, value, local, kind):
-    """A user or group (name or number) as a numeric ID; names resolve only on the pool's own host."""
-    if isinstance(value, integer_types) and not isinstance(value, bool) or (
-            isinstance(value, string_types) and value.strip().isdigit()):
-        return int(value)
-    if not local:
-        raise ParameterError(parameter, "'%s': give a numeric %s ID when the pool's host is remote (names "
-                                        "resolve on the host the module runs on)" % (value, kind))
-    try:
-        return (pwd.getpwnam(value).pw_uid if kind == 'user' else grp.getgrnam(value).gr_gid)
-    except KeyError:
-        raise ParameterError(parameter, "no %s '%s' on this host" % (kind, value))
-
 
 def absolute_path(parameter, value):
     if not isinstance(value, string_types) or not value.startswith('/'):
@@ -148,12 +100,7 @@ def from_options(params, pool_type, local):
         desired['type'] = params['type']
     if params.get('path'):
         desired['path'] = absolute_path('path', params['path'])
-    if params.get('owner') is not None:
-        desired['owner'] = identity('owner', params['owner'], local, 'user')
-    if params.get('group') is not None:
-        desired['group'] = identity('group', params['group'], local, 'group')
-    if params.get('mode') is not None:
-        desired['mode'] = _mode('mode', params['mode'])
+    desired.update(permissions.given(params, local, '0755'))
     if params.get('source'):
         source = _source(params, pool_type)
         if source:

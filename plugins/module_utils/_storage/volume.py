@@ -9,6 +9,7 @@ __metaclass__ = type
 import os
 
 from ansible_collections.kvmops.kvm.plugins.module_utils._storage import download as _download
+from ansible_collections.kvmops.kvm.plugins.module_utils._storage import permissions
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine import validate as check
 from ansible_collections.kvmops.kvm.plugins.module_utils._storage import volume_model as model
 from ansible_collections.kvmops.kvm.plugins.module_utils._storage import volume_source as sources
@@ -289,19 +290,11 @@ class Volume(Resource):
         if not self.module.is_local:
             raise ParameterError(changed[0], "volume '%s' exists on a remote host: libvirt cannot change the %s of an "
                                              "existing volume there" % (self.label, ', '.join(changed)))
-
-        def apply_permissions():
-            try:
-                if 'owner' in changed or 'group' in changed:
-                    os.chown(path, now['owner'] if now['owner'] is not None else -1,
-                             now['group'] if now['group'] is not None else -1)
-                if 'mode' in changed:
-                    os.chmod(path, int(now['mode'], 8))
-            except OSError as exc:
-                raise KvmError('set permissions of', KIND, self.label, '%s: %s' % (path, exc.strerror))
-            self.pool.refresh(0)
-        plan.add('set permissions of', KIND, self.label, apply_permissions,
-                 ', '.join('%s=%s' % (key, now[key]) for key in changed))
+        ids = 'owner' in changed or 'group' in changed
+        permissions.plan_set(plan, KIND, self.label, path, now['owner'] if ids else None,
+                             now['group'] if ids else None, now['mode'] if 'mode' in changed else None,
+                             ', '.join('%s=%s' % (key, now[key]) for key in changed),
+                             then=lambda: self.pool.refresh(0))
 
     # ------------------------------------------------------------ the create action
 

@@ -16,7 +16,7 @@ import struct
 
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine import xml as _xml
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import ParameterError
-from ansible_collections.kvmops.kvm.plugins.module_utils._storage.pool_model import canonical_mode, identity
+from ansible_collections.kvmops.kvm.plugins.module_utils._storage import permissions as _permissions
 
 FORMATS = ('qcow2', 'raw')
 QCOW2_MAGIC = b'QFI\xfb'
@@ -69,27 +69,19 @@ def image_info(path):
 
 # ---------------------------------------------------------------- libvirt's XML
 
-def _int_text(element, tag):
-    text = element.findtext(tag) if element is not None else None
-    return int(text) if text is not None and text.strip() not in ('', '-1') else None
-
-
 def read(root):
     """The full model of a <volume> element as libvirt reports it."""
     target = root.find('target')
-    perms = target.find('permissions') if target is not None else None
     fmt = target.find('format') if target is not None else None
-    mode = perms.findtext('mode') if perms is not None else None
-    return {
+    model = {
         'path': target.findtext('path') if target is not None else None,
         'format': fmt.get('type') if fmt is not None else None,
         'capacity': _size(root.find('capacity')),
         'allocation': _size(root.find('allocation')),
         'backing': root.findtext('backingStore/path'),
-        'owner': _int_text(perms, 'owner'),
-        'group': _int_text(perms, 'group'),
-        'mode': canonical_mode(mode.strip()) if mode and mode.strip() else None,
     }
+    model.update(_permissions.read(target))
+    return model
 
 
 def _size(element):
@@ -100,17 +92,7 @@ def _size(element):
 
 def permissions(params, local):
     """owner/group/mode as the model holds them: only those given."""
-    found = {}
-    if params.get('owner') is not None:
-        found['owner'] = identity('owner', params['owner'], local, 'user')
-    if params.get('group') is not None:
-        found['group'] = identity('group', params['group'], local, 'group')
-    if params.get('mode') is not None:
-        try:
-            found['mode'] = canonical_mode(params['mode'])
-        except ValueError:
-            raise ParameterError('mode', "'%s' is not an octal mode: use a string such as '0600'" % params['mode'])
-    return found
+    return _permissions.given(params, local, '0600')
 
 
 def new_definition(name, size, fmt, perms, backing=None):

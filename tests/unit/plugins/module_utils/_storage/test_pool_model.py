@@ -41,20 +41,6 @@ def test_new_definition_of_a_dir_pool():
     assert root.findtext('target/permissions/owner') == '107'
 
 
-@pytest.mark.parametrize('value, expected', [('755', '0755'), ('0750', '0750'), (0o640, '0640'), ('0o700', '0700')])
-def test_modes(value, expected):
-    assert model.canonical_mode(value) == expected
-
-
-def test_identity():
-    assert model.identity('owner', 'root', True, 'user') == 0
-    assert model.identity('owner', '107', False, 'user') == 107
-    with pytest.raises(ParameterError, match='numeric user ID'):
-        model.identity('owner', 'root', False, 'user')
-    with pytest.raises(ParameterError, match="no group 'kvmtest-none'"):
-        model.identity('group', 'kvmtest-none', True, 'group')
-
-
 def test_paths_are_normalised_and_must_be_absolute():
     assert model.from_options({'path': '/srv//images/'}, 'dir', True) == {'path': '/srv/images'}
     with pytest.raises(ParameterError):
