@@ -177,8 +177,20 @@ class Network(Resource):
         config_root = self.persistent_definition(self.net, libvirt.VIR_NETWORK_XML_INACTIVE)
         config = model.read(config_root)
         self._check_conflicts(config)
-        config_diffs = differences(self.desired, config)
-        config_diffs += self._extra_differences(config_root)
+        config_diffs = self._plan_definition(plan, config, config_root, persistent)
+        if active and self.state in ('active', 'present'):
+            live_root = _xml.parse(self.net.XMLDesc(0)) if persistent else config_root
+            self._plan_live(plan, live_root, recorded=set(d.path for d in config_diffs))
+        runs_after = self._plan_state(plan, active)
+        autostart_now = self.plan_autostart(plan, lambda: self.net, self.net.autostart(), self.wanted_autostart())
+        live_model = merged(config, self.desired)
+        self._predicted = dict(uuid=self.net.UUIDString(), bridge=live_model.get('bridge'), active=runs_after,
+                               autostart=autostart_now, persistent=True)
+
+    def _plan_definition(self, plan, config, config_root, persistent):
+        """Define the network again when its definition differs (or to make a transient one persistent);
+        returns the differences."""
+        config_diffs = differences(self.desired, config) + self._extra_differences(config_root)
         for diff in config_diffs:
             plan.difference(diff.path, diff.before, diff.after)
         if config_diffs or not persistent:
@@ -191,23 +203,19 @@ class Network(Resource):
             def define():
                 self.net = self.conn.networkDefineXML(definition)
             plan.add('define', KIND, self.name, define, detail)
+        return config_diffs
 
-        runs_after = active
-        if active and self.state in ('active', 'present'):
-            live_root = _xml.parse(self.net.XMLDesc(0)) if persistent else config_root
-            self._plan_live(plan, live_root, recorded=set(d.path for d in config_diffs))
+    def _plan_state(self, plan, active):
+        """Start or stop as `state` asks; returns whether the network runs afterwards."""
         if self.state == 'active' and not active:
             plan.difference('state', 'inactive', 'active')
             plan.add('start', KIND, self.name, self._start)
-            runs_after = True
-        elif self.state == 'inactive' and active:
+            return True
+        if self.state == 'inactive' and active:
             plan.difference('state', 'active', 'inactive')
             plan.add('stop', KIND, self.name, self._stop)
-            runs_after = False
-        autostart_now = self.plan_autostart(plan, lambda: self.net, self.net.autostart(), self.wanted_autostart())
-        live_model = merged(config, self.desired)
-        self._predicted = dict(uuid=self.net.UUIDString(), bridge=live_model.get('bridge'), active=runs_after,
-                               autostart=autostart_now, persistent=True)
+            return False
+        return active
 
     def _extra_differences(self, root):
         return self.extra.differences(root) if self.extra is not None else []

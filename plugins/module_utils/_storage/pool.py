@@ -184,11 +184,23 @@ class Pool(Resource):
 
     def _plan_update(self, plan):
         active = bool(self.pool.isActive())
+        running = self._plan_state(plan, active, self._plan_definition(plan, active))
+        autostart_now = self.plan_autostart(plan, lambda: self.pool, self.pool.autostart(), self.wanted_autostart())
+        now = merged(self.live, self.desired)
+        self._predicted = dict(pool_facts(self.pool, self.name), path=now['path'], active=running,
+                               autostart=autostart_now, persistent=True)
+        if not running:
+            self._predicted.update(capacity=None, allocation=None, available=None)
+
+    def _plan_definition(self, plan, active):
+        """Define the pool again where it differs, build or set permissions where that needs it; a running
+        pool stops for what only a restart applies, and starts again unless it is to stop. Returns whether it
+        runs after these steps."""
         diffs = differences(self.desired, self.live)
         for diff in diffs:
             plan.difference(diff.path, diff.before, diff.after)
         restart = [d.path for d in diffs if d.path.split('.')[0] in model.RESTART_KEYS]
-        permissions = [d.path for d in diffs if d.path in model.PERMISSION_KEYS]
+        changed_permissions = [d.path for d in diffs if d.path in model.PERMISSION_KEYS]
         if self.pool_type == 'netfs' and any(p.split('.')[0] in ('source', 'mount_options') for p in restart):
             self._check_nfs(merged(self.live, self.desired))
         if 'path' in restart:
@@ -205,26 +217,25 @@ class Pool(Resource):
                 self.pool = self.conn.storagePoolDefineXML(definition, 0)
             plan.add('define', KIND, self.name, define, detail)
         built = self._plan_build(plan, 'path' in restart, running)
-        if permissions and not built:
-            self._plan_permissions(plan, permissions)
+        if changed_permissions and not built:
+            self._plan_permissions(plan, changed_permissions)
         if active and restart and self.state != 'inactive':
             plan.add('start', KIND, self.name, self._start, 'with %s applied' % ', '.join(restart))
             running = True
+        return running
+
+    def _plan_state(self, plan, active, running):
+        """Start or stop as `state` asks; returns whether the pool runs afterwards."""
         if self.state == 'active' and not running and not active:
             plan.difference('state', 'inactive', 'active')
             plan.add('start', KIND, self.name, self._start)
-            running = True
-        elif self.state == 'inactive' and active:
+            return True
+        if self.state == 'inactive' and active:
             plan.difference('state', 'active', 'inactive')
             if running:
                 plan.add('stop', KIND, self.name, self._stop)
-            running = False
-        autostart_now = self.plan_autostart(plan, lambda: self.pool, self.pool.autostart(), self.wanted_autostart())
-        now = merged(self.live, self.desired)
-        self._predicted = dict(pool_facts(self.pool, self.name), path=now['path'], active=running,
-                               autostart=autostart_now, persistent=True)
-        if not running:
-            self._predicted.update(capacity=None, allocation=None, available=None)
+            return False
+        return running
 
     def _plan_build(self, plan, path_changed, running):
         """Build when asked and there is something to build: a new target path, or a missing one."""
