@@ -392,9 +392,9 @@ restart_required:
   type: bool
 '''
 
-from ansible_collections.kvmops.kvm.plugins.module_utils._module import KvmModule
-from ansible_collections.kvmops.kvm.plugins.module_utils._domain import Domain
-from ansible_collections.kvmops.kvm.plugins.module_utils._domain_spec import TYPED_OPTIONS
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.module import KvmModule
+from ansible_collections.kvmops.kvm.plugins.module_utils._domain.domain import Domain
+from ansible_collections.kvmops.kvm.plugins.module_utils._domain.spec import TYPED_OPTIONS
 
 
 def argument_spec():

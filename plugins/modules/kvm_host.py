@@ -281,8 +281,8 @@ failed_checks:
   elements: dict
 '''
 
-from ansible_collections.kvmops.kvm.plugins.module_utils._host import Host
-from ansible_collections.kvmops.kvm.plugins.module_utils._module import KvmModule
+from ansible_collections.kvmops.kvm.plugins.module_utils._host.host import Host
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.module import KvmModule
 
 
 def argument_spec():

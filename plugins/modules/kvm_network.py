@@ -189,6 +189,9 @@ options:
       - A complete network definition instead of the typed options, compared by meaning as well.
       - Fields the XML leaves out are not compared (for example a generated UUID, MAC or bridge name),
         except addresses and DNS hosts, which a full definition states.
+      - Elements beyond the typed options (portgroups, routes, bandwidth...) must each be in the definition as
+        written; what libvirt adds and elements the XML does not name are kept. A differing one replaces
+        its namesake (a portgroup of the same name) or is added.
     type: str
   restart:
     description:
@@ -306,9 +309,9 @@ restart_required:
   type: bool
 '''
 
-from ansible_collections.kvmops.kvm.plugins.module_utils._module import KvmModule
-from ansible_collections.kvmops.kvm.plugins.module_utils._network import Network
-from ansible_collections.kvmops.kvm.plugins.module_utils._network_model import MODES, TYPED_OPTIONS
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.module import KvmModule
+from ansible_collections.kvmops.kvm.plugins.module_utils._network.network import Network
+from ansible_collections.kvmops.kvm.plugins.module_utils._network.model import MODES, TYPED_OPTIONS
 
 
 def _range_spec():

@@ -253,9 +253,9 @@ diff:
   sample: {before: {path: /var/lib/libvirt/images}, after: {path: /iso}}
 '''
 
-from ansible_collections.kvmops.kvm.plugins.module_utils._module import KvmModule
-from ansible_collections.kvmops.kvm.plugins.module_utils._pool import Pool
-from ansible_collections.kvmops.kvm.plugins.module_utils._pool_model import NETFS_FORMATS, TYPES
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.module import KvmModule
+from ansible_collections.kvmops.kvm.plugins.module_utils._storage.pool import Pool
+from ansible_collections.kvmops.kvm.plugins.module_utils._storage.pool_model import NETFS_FORMATS, TYPES
 
 
 def argument_spec():

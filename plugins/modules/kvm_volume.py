@@ -210,9 +210,9 @@ diff:
   sample: {before: {capacity: 10737418240}, after: {capacity: 21474836480}}
 '''
 
-from ansible_collections.kvmops.kvm.plugins.module_utils._module import KvmModule
-from ansible_collections.kvmops.kvm.plugins.module_utils._volume import Volume
-from ansible_collections.kvmops.kvm.plugins.module_utils._volume_model import FORMATS
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.module import KvmModule
+from ansible_collections.kvmops.kvm.plugins.module_utils._storage.volume import Volume
+from ansible_collections.kvmops.kvm.plugins.module_utils._storage.volume_model import FORMATS
 
 
 def argument_spec():

@@ -111,7 +111,7 @@ def _recorded(value, calls):
 @pytest.fixture
 def libvirt_calls(monkeypatch):
     """Records the libvirt calls of every module run in this test (see LibvirtCalls)."""
-    from ansible_collections.kvmops.kvm.plugins.module_utils import _module
+    from ansible_collections.kvmops.kvm.plugins.module_utils._engine import module as _module
     calls = LibvirtCalls()
     opened = _module.open_connection
 

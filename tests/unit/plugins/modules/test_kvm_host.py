@@ -10,8 +10,9 @@ import pytest
 
 libvirt = pytest.importorskip('libvirt')
 
-from ansible_collections.kvmops.kvm.plugins.module_utils import _files, _host_modules  # noqa: E402
-from ansible_collections.kvmops.kvm.plugins.module_utils._module import KvmModule  # noqa: E402
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine import files as _files  # noqa: E402
+from ansible_collections.kvmops.kvm.plugins.module_utils._host import modules as _host_modules  # noqa: E402
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.module import KvmModule  # noqa: E402
 from ansible_collections.kvmops.kvm.plugins.modules import kvm_host  # noqa: E402
 
 RELEASE = '6.1.0-26-amd64'
@@ -247,7 +248,8 @@ def test_gather_returns_ansible_facts(host, run):
 
 
 def test_without_libvirt_python(host, run, monkeypatch):
-    from ansible_collections.kvmops.kvm.plugins.module_utils import _deps, _host_libvirt
+    from ansible_collections.kvmops.kvm.plugins.module_utils._engine import deps as _deps
+    from ansible_collections.kvmops.kvm.plugins.module_utils._host import libvirt_facts as _host_libvirt
     monkeypatch.setattr(_host_libvirt, 'libvirt', _deps._NotInstalled())
     result = run(modules='present')
     assert result['changed'] is True and host.loaded('kvm_intel')

@@ -75,3 +75,25 @@ def test_invalid_input_fails_before_connecting(run):
 def test_xml_and_typed_options_are_exclusive(run):
     result = run(name='unit-x', xml='<network/>', mode='nat')
     assert result['failed'] and 'mutually exclusive' in result['msg']
+
+
+XML_GROUPS = ("<network><name>unit-xg</name><bridge name='unitxg'/><portgroup name='web' default='yes'/>"
+              "<portgroup name='db'/></network>")
+
+
+def test_xml_elements_outside_the_model_are_compared_by_meaning(conn, run):
+    assert run(state='inactive', name='unit-xg', xml=XML_GROUPS)['changed'] is True
+    assert run(check=True, state='inactive', name='unit-xg', xml=XML_GROUPS)['changed'] is False
+    # one portgroup named, attributes in another order: the same meaning, and the other portgroup stays
+    only_web = "<network><name>unit-xg</name><bridge name='unitxg'/><portgroup default='yes' name='web'/></network>"
+    assert run(state='inactive', name='unit-xg', xml=only_web)['changed'] is False
+    with_vlan = only_web.replace("name='web'/>", "name='web'><vlan><tag id='7'/></vlan></portgroup>")
+    predicted = run(check=True, state='inactive', name='unit-xg', xml=with_vlan)
+    applied = run(state='inactive', name='unit-xg', xml=with_vlan)
+    assert predicted['actions'] == applied['actions'] and applied['actions'][0] == "define network 'unit-xg': portgroup"
+    assert applied['diff']['after']['portgroup'] == ['<portgroup default="yes" name="web"><vlan><tag id="7"/></vlan>'
+                                                    '</portgroup>']
+    assert len(applied['diff']['before']['portgroup']) == 2
+    groups = conn.networkLookupByName('unit-xg').XMLDesc(0)   # inactive: the test driver shows its one definition
+    assert "name='db'" in groups and "<tag id='7'/>" in groups
+    assert run(check=True, state='inactive', name='unit-xg', xml=with_vlan)['changed'] is False

@@ -116,7 +116,7 @@ def test_logical_defaults(conn, run):
 
 
 def test_logical_build_on_a_device_that_is_not_blank_changes_nothing(conn, run, tmp_path, monkeypatch):
-    from ansible_collections.kvmops.kvm.plugins.module_utils import _pool
+    from ansible_collections.kvmops.kvm.plugins.module_utils._storage import pool as _pool
     args = dict(name='unit-vg', type='logical', build=True)
     missing = run(check=True, source=dict(devices=[str(tmp_path / 'nothing')]), **args)
     assert missing['failed'] and missing['parameter'] == 'source.devices' and 'does not exist' in missing['msg']

@@ -154,7 +154,7 @@ def lvm_pool(test_driver):
 
 
 def test_lvm_volume_grows_with_lvextend_here_and_is_refused_remotely(lvm_pool, run, monkeypatch):
-    from ansible_collections.kvmops.kvm.plugins.module_utils._module import KvmModule
+    from ansible_collections.kvmops.kvm.plugins.module_utils._engine.module import KvmModule
     commands = []
     monkeypatch.setattr(KvmModule, 'run_command', lambda self, args: commands.append(args) or (0, '', ''))
     run(pool='unit-vg', name='unit-lv', capacity='8M')

@@ -1,0 +1,75 @@
+# -*- coding: utf-8 -*-
+# Copyright: kvmops.kvm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The difference tracker: what differs, what will be done about it (private to kvmops.kvm).
+
+A module builds a Plan the same way in check mode and in a real run; only Plan.apply() is
+skipped in check mode, so check mode predicts the run exactly.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.deps import libvirt
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import KvmError, libvirt_reason
+
+
+class Action(object):
+    """One step that changes the host: '<verb> <kind> '<name>'[: detail]'."""
+
+    def __init__(self, verb, kind, name, run, detail=None):
+        self.verb = verb
+        self.kind = kind
+        self.name = name
+        self.run = run
+        self.detail = detail
+
+    def describe(self):
+        text = "%s %s '%s'" % (self.verb, self.kind, self.name)
+        return '%s: %s' % (text, self.detail) if self.detail else text
+
+    def apply(self):
+        try:
+            self.run()
+        except libvirt.libvirtError as exc:
+            raise KvmError(self.verb, self.kind, self.name, libvirt_reason(exc))
+
+
+def _set_path(tree, path, value):
+    keys = path.split('.')
+    for key in keys[:-1]:
+        tree = tree.setdefault(key, {})
+    tree[keys[-1]] = value
+
+
+class Plan(object):
+    """Differences (for diff mode) and actions (for changed/actions and for applying)."""
+
+    def __init__(self):
+        self.actions = []
+        self._before = {}
+        self._after = {}
+        self.pending = []   # differences that need a restart to take effect
+
+    def difference(self, path, before, after):
+        """Record that the compared field at dotted `path` goes from `before` to `after`."""
+        _set_path(self._before, path, before)
+        _set_path(self._after, path, after)
+
+    def add(self, verb, kind, name, run, detail=None):
+        self.actions.append(Action(verb, kind, name, run, detail))
+
+    @property
+    def changed(self):
+        return bool(self.actions)
+
+    @property
+    def diff(self):
+        return {'before': self._before, 'after': self._after}
+
+    def describe(self):
+        return [action.describe() for action in self.actions]
+
+    def apply(self):
+        for action in self.actions:
+            action.apply()

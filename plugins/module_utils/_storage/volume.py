@@ -1,0 +1,381 @@
+# -*- coding: utf-8 -*-
+# Copyright: kvmops.kvm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""libvirt storage volumes: read -> plan -> apply (private to kvmops.kvm)."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+
+from ansible_collections.kvmops.kvm.plugins.module_utils._storage import download as _download
+from ansible_collections.kvmops.kvm.plugins.module_utils._storage import permissions
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine import validate as check
+from ansible_collections.kvmops.kvm.plugins.module_utils._storage import volume_model as model
+from ansible_collections.kvmops.kvm.plugins.module_utils._storage import volume_source as sources
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine import xml as _xml
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.deps import libvirt
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import KvmError, ParameterError
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.resource import Resource
+from ansible_collections.kvmops.kvm.plugins.module_utils._storage.lookup import lookup_pool, lookup_volume, volume_by_path
+
+KIND = 'volume'
+
+
+def guests_using(conn, path, pool_name, name, running_only):
+    """(domain, disk target) pairs of the guests whose disks are this volume."""
+    flags = libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE if running_only else 0
+    found = []
+    for domain in conn.listAllDomains(flags):
+        for disk in _xml.parse(domain.XMLDesc(0)).findall('devices/disk'):
+            source, target = disk.find('source'), disk.find('target')
+            if source is None:
+                continue
+            if path in (source.get('file'), source.get('dev')) or (
+                    source.get('pool') == pool_name and source.get('volume') == name):
+                found.append((domain, target.get('dev') if target is not None else None))
+    return found
+
+
+class Volume(Resource):
+    """One storage volume."""
+
+    KIND = KIND
+
+    def __init__(self, module, params=None):
+        super(Volume, self).__init__(module, params)
+        self.pool_name = self.params['pool']
+        self.label = '%s/%s' % (self.pool_name, self.name)
+        self.pool = None
+        self.pool_type = None
+        self.vol = None
+        self.live = None
+        self.desired = {}
+        self.source = None
+        self.backing = None
+        self._predicted = None
+
+    # ------------------------------------------------------------ validation (reads only)
+
+    def validate(self):
+        check.object_name('pool', self.pool_name)
+        model.volume_name('name', self.name)
+        if self.state == 'present':
+            self._desired_from_options()
+        self._read_pool()
+        self.vol = self._lookup()
+        if self.state == 'absent':
+            return
+        if self.vol is None:
+            self._validate_new()
+        else:
+            self.live = model.read(_xml.parse(self.vol.XMLDesc(0)))
+            self._validate_existing()
+
+    def _desired_from_options(self):
+        if self.params.get('capacity') is not None:
+            self.desired['capacity'] = model.capacity('capacity', self.params['capacity'])
+        if self.params.get('format'):
+            self.desired['format'] = self.params['format']
+        self.desired.update(model.permissions(self.params, self.module.is_local))
+        given = dict((k, v) for k, v in (self.params.get('source') or {}).items() if v)
+        kinds = [k for k in ('volume', 'file', 'url') if k in given]
+        if self.params.get('source') is not None and len(kinds) != 1:
+            raise ParameterError('source', 'give exactly one of source.volume (clone), source.file (import) or '
+                                           'source.url (download)%s' % (', not %s' % ' and '.join(kinds) if kinds else ''))
+
+    def _read_pool(self):
+        self.pool = lookup_pool(self.conn, self.pool_name)
+        if self.pool is None:
+            raise ParameterError('pool', "there is no pool '%s' (kvmops.kvm.kvm_pool creates one)" % self.pool_name)
+        if not self.pool.isActive():
+            raise KvmError('use', 'pool', self.pool_name, 'it is not active: start it (kvm_pool with state: active) '
+                                                          'to manage its volumes')
+        self.pool_type = _xml.parse(self.pool.XMLDesc(0)).get('type')
+        try:
+            self.pool.refresh(0)   # volumes made outside libvirt (qemu-img, cp) count too
+        except libvirt.libvirtError:
+            pass
+
+    def _lookup(self):
+        return lookup_volume(self.pool, self.pool_name, self.name)
+
+    def _validate_new(self):
+        logical = self.pool_type == 'logical'
+        if logical and self.desired.get('format', 'raw') != 'raw':
+            raise ParameterError('format', "volumes of the logical (LVM) pool '%s' are raw block devices" % self.pool_name)
+        if self.params.get('backing'):
+            self._resolve_backing(logical)
+        elif self.params.get('source'):
+            self.source = sources.resolve(self.conn, self.params['source'], self.pool, self.pool_name)
+            self._check_source()
+        elif 'capacity' not in self.desired:
+            raise ParameterError('capacity', 'a new volume needs its capacity (e.g. 10G), a backing image or a source')
+        downloading = self.source is not None and self.source.kind == 'url'
+        if not logical and not downloading:   # a download's format is its image's, known once downloaded
+            self.desired.setdefault('format', self.source.format if self.source else 'qcow2')
+
+    def _resolve_backing(self, logical):
+        if logical:
+            raise ParameterError('backing', 'LVM volumes cannot overlay a backing image; use a dir or netfs pool')
+        if self.desired.get('format', 'qcow2') != 'qcow2':
+            raise ParameterError('format', 'an overlay on a backing image is a qcow2 volume, not %s' % self.desired['format'])
+        value = self.params['backing']
+        if value.startswith('/'):
+            backing = self._backing_by_path(value)
+        else:
+            try:
+                volume = self.pool.storageVolLookupByName(value)
+            except libvirt.libvirtError:
+                raise ParameterError('backing', "no volume '%s' in pool '%s' (give a volume name of this pool or an "
+                                                "absolute path)" % (value, self.pool_name))
+            backing = model.read(_xml.parse(volume.XMLDesc(0)))
+        self.backing = dict(path=backing['path'], format=backing['format'] or 'raw', size=backing['capacity'])
+        self.desired['backing'] = self.backing['path']
+        size = self.desired.setdefault('capacity', self.backing['size'])
+        if size < self.backing['size']:
+            raise ParameterError('capacity', '%s is smaller than the backing image %s (%s): an overlay is at least as '
+                                             'large as its base' % (model.human(size), self.backing['path'],
+                                                                    model.human(self.backing['size'])))
+
+    def _backing_by_path(self, path):
+        volume = volume_by_path(self.conn, path)
+        if volume is not None:
+            return model.read(_xml.parse(volume.XMLDesc(0)))
+        if self.module.is_local and os.path.isfile(path):
+            fmt, size = model.image_info(path)
+            return dict(path=path, format=fmt, capacity=size)
+        raise ParameterError('backing', "'%s' is neither a volume of a pool nor a file on the pool's host" % path)
+
+    def _check_source(self):
+        source = self.source
+        if source.kind == 'file' and self.desired.get('format') not in (None, source.format):
+            raise ParameterError('format', "'%s' is a %s image; importing it as %s would need a conversion, which is "
+                                           "not done: leave format out or set it to %s"
+                                 % (source.path, source.format, self.desired['format'], source.format))
+        if source.kind == 'file' and source.format == 'qcow2' and self.pool_type == 'logical':
+            raise ParameterError('source.file', "'%s' is a qcow2 image; LVM volumes hold raw images only" % source.path)
+        if source.size is not None and self.desired.get('capacity', source.size) < source.size:
+            raise ParameterError('capacity', '%s is smaller than the %s (%s): a volume is never shrunk'
+                                 % (model.human(self.desired['capacity']), source.describe(), model.human(source.size)))
+
+    def _validate_existing(self):
+        live = self.live
+        if self.desired.get('format') and live['format'] and self.desired['format'] != live['format']:
+            raise ParameterError('format', "volume '%s' is %s; converting it to %s is not done in place: create a new "
+                                           "volume with source.volume: %s and format: %s"
+                                 % (self.label, live['format'], self.desired['format'], self.name, self.desired['format']))
+        backing = self.params.get('backing')
+        if backing:
+            wanted = backing if backing.startswith('/') else os.path.join(os.path.dirname(live['path']), backing)
+            if os.path.normpath(wanted) != os.path.normpath(live['backing'] or ''):
+                raise ParameterError('backing', "volume '%s' overlays %s, not %s: rebasing is not done; remove the "
+                                                "volume (state: absent) to recreate it" % (self.label, live['backing'], wanted))
+        if 'capacity' in self.desired:
+            wanted = model.aligned(self.desired['capacity'], self._alignment())
+            if wanted < live['capacity']:
+                raise ParameterError('capacity', "volume '%s' is %s (%d bytes); %s would shrink it, which loses data and "
+                                                 "is refused: give at least %s" % (
+                                                     self.label, model.human(live['capacity']), live['capacity'],
+                                                     model.human(self.desired['capacity']), model.human(live['capacity'])))
+
+    def _alignment(self):
+        return model.LVM_ALIGNMENT if self.pool_type == 'logical' else model.FILE_ALIGNMENT
+
+    # ------------------------------------------------------------ planning
+
+    def plan(self, plan):
+        if self.state == 'absent':
+            return self._plan_absent(plan)
+        if self.vol is None:
+            return self._plan_create(plan)
+        return self._plan_update(plan)
+
+    def _plan_absent(self, plan):
+        if self.vol is None:
+            return
+        path = self.vol.path()
+        running = guests_using(self.conn, path, self.pool_name, self.name, running_only=True)
+        if running:
+            raise KvmError('delete', KIND, self.label, 'running guest(s) use it as their disk: %s; stop them or detach '
+                                                       'the disk first' % ', '.join(pair[0].name() for pair in running))
+        stopped = guests_using(self.conn, path, self.pool_name, self.name, running_only=False)
+        if stopped:
+            self.module.warn("volume '%s' is the disk of defined guest(s) %s, which will not start until the disk is "
+                             "removed from them" % (self.label, ', '.join(pair[0].name() for pair in stopped)))
+        plan.difference('state', 'present', 'absent')
+        plan.add('delete', KIND, self.label, lambda: self.vol.delete(0), path)
+
+    def _plan_create(self, plan):
+        plan.difference('state', 'absent', 'present')
+        for key, value in sorted(self.desired.items()):
+            plan.difference(key, None, value)
+        plan.add('create', KIND, self.label, self._create, self._create_detail())
+        size = self.desired.get('capacity') or (self.source.size if self.source else None)
+        path = self._pool_path()
+        path = os.path.join(path, self.name) if path else None
+        self._predicted = dict(name=self.name, pool=self.pool_name, path=path,
+                               key=path if self.pool_type != 'logical' else None,
+                               format=self.desired.get('format', 'raw' if self.pool_type == 'logical' else None),
+                               capacity=size, allocation=None,
+                               backing=self.backing['path'] if self.backing else None)
+
+    def _create_detail(self):
+        parts = []
+        if self.source:
+            parts.append(self.source.describe())
+        if self.desired.get('format'):
+            parts.append(self.desired['format'])
+        if self.backing:
+            parts.append('overlay on %s' % self.backing['path'])
+        if 'capacity' in self.desired:
+            parts.append(model.human(self.desired['capacity']))
+        return ', '.join(parts)
+
+    def _plan_update(self, plan):
+        live = self.live
+        now = dict(live)
+        if 'capacity' in self.desired:
+            wanted = model.aligned(self.desired['capacity'], self._alignment())
+            if wanted > live['capacity']:
+                plan.difference('capacity', live['capacity'], wanted)
+                self._plan_grow(plan, wanted)
+                now['capacity'] = wanted
+        changed = [key for key in ('owner', 'group', 'mode') if key in self.desired and self.desired[key] != live[key]]
+        for key in changed:
+            plan.difference(key, live[key], self.desired[key])
+            now[key] = self.desired[key]
+        if changed:
+            self._plan_permissions(plan, changed, now)
+        self._predicted = dict(self._facts(), capacity=now['capacity'])
+
+    def _plan_grow(self, plan, size):
+        running = guests_using(self.conn, self.live['path'], self.pool_name, self.name, running_only=True)
+        detail = '%s to %s' % (model.human(self.live['capacity']), model.human(size))
+        lvm = self._lvextend_here()
+        if self.pool_type == 'logical' and not lvm:
+            raise ParameterError('capacity', "volume '%s' is an LVM volume on a remote host: libvirt cannot grow LVM "
+                                             "volumes, the module does it with lvextend when it runs on the pool's "
+                                             "host (uri qemu:///system there)" % self.label)
+        if running:
+            domain, target = running[0]
+
+            def grow_live():
+                if lvm:   # QEMU cannot grow a block device: the LV grows first, QEMU then takes the new size
+                    self._resize(size)
+                domain.blockResize(target, size, libvirt.VIR_DOMAIN_BLOCK_RESIZE_BYTES)
+            # qemu-img cannot resize an image a running QEMU holds locked; QEMU itself grows it and tells the guest
+            plan.add('grow', KIND, self.label, grow_live,
+                     '%s (live, through running guest %s disk %s)' % (detail, domain.name(), target))
+            return
+        plan.add('grow', KIND, self.label, lambda: self._resize(size), detail + (' (lvextend)' if lvm else ''))
+
+    def _lvextend_here(self):
+        """LVM volumes grow with lvextend on the pool's own host: libvirt's logical backend cannot resize
+        (virStorageVolResize: 'storage pool does not support changing of volume capacity', libvirt 9.0)."""
+        return self.pool_type == 'logical' and self.module.is_local
+
+    def _resize(self, size):
+        if not self._lvextend_here():
+            self.vol.resize(size, 0)
+            return
+        rc, out, err = self.module.run_command(['lvextend', '--size', '%db' % size, self.vol.path()])
+        if rc != 0:
+            raise KvmError('grow', KIND, self.label, 'lvextend: %s' % (err.strip() or out.strip()))
+        self.pool.refresh(0)
+        self.vol = self._lookup()
+
+    def _plan_permissions(self, plan, changed, now):
+        path = self.live['path']
+        if not self.module.is_local:
+            raise ParameterError(changed[0], "volume '%s' exists on a remote host: libvirt cannot change the %s of an "
+                                             "existing volume there" % (self.label, ', '.join(changed)))
+        ids = 'owner' in changed or 'group' in changed
+        permissions.plan_set(plan, KIND, self.label, path, now['owner'] if ids else None,
+                             now['group'] if ids else None, now['mode'] if 'mode' in changed else None,
+                             ', '.join('%s=%s' % (key, now[key]) for key in changed),
+                             then=lambda: self.pool.refresh(0))
+
+    # ------------------------------------------------------------ the create action
+
+    def _create(self):
+        source = self.source
+        if source is None:
+            self.vol = self.pool.createXML(self._definition(self.desired.get('capacity'), backing=self.backing), 0)
+        elif source.kind == 'volume':
+            self.vol = self.pool.createXMLFrom(self._definition(source.size), source.volume, 0)
+            self._grow_after(source.size)
+        elif source.kind == 'file':
+            self._verify_file(source)
+            self._create_from_file(source.path, source.format, source.size)
+        else:
+            self._download_and_create(source)
+
+    def _definition(self, size, backing=None):
+        fmt = None if self.pool_type == 'logical' else self.desired.get('format')
+        perms = dict((k, self.desired[k]) for k in ('owner', 'group', 'mode') if k in self.desired)
+        return model.new_definition(self.name, size, fmt, perms, backing)
+
+    def _verify_file(self, source):
+        if source.checksum:
+            try:
+                _download.verify(source.path, source.checksum, source.path)
+            except _download.DownloadError as exc:
+                raise KvmError('create', KIND, self.label, str(exc))
+
+    def _download_and_create(self, source):
+        try:
+            path = _download.download(source.label, source.checksum, self.module.ansible.tmpdir)
+        except _download.DownloadError as exc:
+            raise KvmError('create', KIND, self.label, '%s; nothing was created' % exc)
+        try:
+            fmt, size = model.image_info(path)
+            if self.desired.get('format') and self.desired['format'] != fmt:
+                raise KvmError('create', KIND, self.label, '%s is a %s image, not %s; nothing was created'
+                               % (source.label, fmt, self.desired['format']))
+            if self.pool_type == 'logical' and fmt != 'raw':
+                raise KvmError('create', KIND, self.label, '%s is a %s image; LVM volumes hold raw images only'
+                               % (source.label, fmt))
+            if self.desired.get('capacity', size) < size:
+                raise KvmError('create', KIND, self.label, 'the image at %s is %s; capacity %s would shrink it: give at '
+                               'least %s; nothing was created' % (source.label, model.human(size),
+                                                                  model.human(self.desired['capacity']), model.human(size)))
+            self._create_from_file(path, fmt, size)
+        finally:
+            os.unlink(path)
+
+    def _create_from_file(self, path, fmt, size):
+        fmt_for_pool = None if self.pool_type == 'logical' else fmt
+        perms = dict((k, self.desired[k]) for k in ('owner', 'group', 'mode') if k in self.desired)
+        self.vol = self.pool.createXML(model.new_definition(self.name, size, fmt_for_pool, perms), 0)
+        try:
+            sources.upload(self.conn, self.vol, path)
+        except Exception:
+            # a half-written volume would pass for the real one on the next run
+            self.vol.delete(0)
+            self.vol = None
+            raise
+        self._grow_after(size)
+
+    def _grow_after(self, size):
+        wanted = self.desired.get('capacity')
+        if wanted is not None and model.aligned(wanted, self._alignment()) > size:
+            self._resize(model.aligned(wanted, self._alignment()))
+
+    # ------------------------------------------------------------ result
+
+    def _pool_path(self):
+        return _xml.parse(self.pool.XMLDesc(0)).findtext('target/path')
+
+    def _facts(self):
+        live = model.read(_xml.parse(self.vol.XMLDesc(0)))
+        return dict(name=self.name, pool=self.pool_name, path=live['path'], key=self.vol.key(), format=live['format'],
+                    capacity=live['capacity'], allocation=live['allocation'], backing=live['backing'])
+
+    def result(self):
+        volume = None if self.state == 'absent' else self.reported(self.vol, lambda: self._predicted, self._observed)
+        return dict(volume=volume)
+
+    def _observed(self):
+        self.vol = self.pool.storageVolLookupByName(self.name)   # libvirt refreshes it after uploads
+        return self._facts()
