@@ -210,16 +210,16 @@ def test_the_rules_catch_each_kind_of_break(tmp_path):
     write(tmp_path, 'module_utils/_engine/deps.py', 'import libvirt\nfrom lxml import etree\n')
     write(tmp_path, 'module_utils/_engine/module.py', prefix + '_domain import model\n')
     write(tmp_path, 'module_utils/_domain/model.py', prefix + '_engine import xml\n' + prefix + '_host.cpu import probe\n')
-    write(tmp_path, 'module_utils/_domain/domain.py', prefix + '_network.model import read\nimport libvirt\n'
-                                                      'from ansible.plugins.action import ActionBase\n')
+    write(tmp_path, 'module_utils/_domain/domain.py',
+          prefix + '_network.model import read\nimport libvirt\nfrom ansible.plugins.action import ActionBase\n')
     write(tmp_path, 'module_utils/_host/cpu.py', prefix + '_host import facts\n')
     write(tmp_path, 'module_utils/_host/facts.py', 'from . import cpu\n')
     write(tmp_path, 'module_utils/_network/model.py', prefix + '_domain import model\n')
     write(tmp_path, 'module_utils/_flat.py')
     write(tmp_path, 'module_utils/public/__init__.py')
-    write(tmp_path, 'modules/kvm_x.py', prefix + '_engine.module import KvmModule\n' + prefix + '_domain.domain import D\n'
-                                        + prefix + '_network.model import N\n'
-                                        'from ansible_collections.kvmops.kvm.plugins.modules.kvm_y import main\n')
+    write(tmp_path, 'modules/kvm_x.py',
+          prefix + '_engine.module import KvmModule\n' + prefix + '_domain.domain import D\n' + prefix
+          + '_network.model import N\nfrom ansible_collections.kvmops.kvm.plugins.modules.kvm_y import main\n')
     write(tmp_path, 'modules/kvm_y.py', 'from lxml import etree\n')
     problems = '\n'.join(rule_violations(str(tmp_path)))
     expected = [

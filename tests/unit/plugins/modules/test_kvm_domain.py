@@ -21,9 +21,17 @@ libvirt = pytest.importorskip('libvirt')
 
 from ansible_collections.kvmops.kvm.plugins.modules import kvm_domain  # noqa: E402
 
+
+def given(base, **changes):
+    """A copy of the task `base` with `changes` laid over it."""
+    args = dict(base)
+    args.update(changes)
+    return args
+
+
 NAME = 'kvmtu-dom'
 GUEST = dict(name=NAME, type='qemu', memory=128, vcpus=1)
-ROOMY = dict(GUEST, max_memory=512, max_vcpus=4)
+ROOMY = given(GUEST, max_memory=512, max_vcpus=4)
 
 
 @pytest.fixture
@@ -106,12 +114,12 @@ def test_check_mode_of_a_new_guest_leaves_the_driver_alone(conn, run):
 
 
 def test_present_defines_without_starting(conn, run):
-    contract(run, **dict(GUEST, state='present'))
+    contract(run, **given(GUEST, state='present'))
     assert state_of(conn.lookupByName(NAME)) == libvirt.VIR_DOMAIN_SHUTOFF
 
 
 def test_a_generated_mac_is_kept(conn, run):
-    task = dict(GUEST, interfaces=[dict(network='default')])
+    task = given(GUEST, interfaces=[dict(network='default')])
     _predicted, applied, last = contract(run, **task)
     mac = applied['domain']['interfaces'][0]['mac']
     assert mac.startswith('52:54:00:') and last['domain']['interfaces'][0]['mac'] == mac
@@ -120,14 +128,14 @@ def test_a_generated_mac_is_kept(conn, run):
 
 def test_a_missing_volume_with_a_size_is_created_and_absent_keeps_it_unless_asked(conn, run):
     disk = dict(pool='default-pool', volume='kvmtu-dom.qcow2', size='16M')
-    _predicted, applied, _last = contract(run, **dict(GUEST, disks=[disk]))
+    _predicted, applied, _last = contract(run, **given(GUEST, disks=[disk]))
     assert applied['actions'][0].startswith("create volume 'kvmtu-dom.qcow2'")
     pool = conn.storagePoolLookupByName('default-pool')
     assert pool.storageVolLookupByName('kvmtu-dom.qcow2').info()[1] == 16 * 1024 ** 2
     assert applied['domain']['disks'][0]['volume'] == 'kvmtu-dom.qcow2'
     ok(run, name=NAME, state='absent')
     assert 'kvmtu-dom.qcow2' in pool.listVolumes()
-    ok(run, **dict(GUEST, disks=[disk]))
+    ok(run, **given(GUEST, disks=[disk]))
     removed = ok(run, name=NAME, state='absent', remove_storage=True)
     assert any('kvmtu-dom.qcow2' in action for action in removed['actions']), removed['actions']
     assert 'kvmtu-dom.qcow2' not in pool.listVolumes()
@@ -137,7 +145,7 @@ def test_a_missing_volume_with_a_size_is_created_and_absent_keeps_it_unless_aske
 
 def test_memory_and_vcpus_change_live_up_to_their_ceilings(conn, run):
     ok(run, **ROOMY)
-    _predicted, applied, _last = contract(run, **dict(ROOMY, memory=256, vcpus=2))
+    _predicted, applied, _last = contract(run, **given(ROOMY, memory=256, vcpus=2))
     assert "set memory of domain '%s': 256 MiB (live)" % NAME in applied['actions']
     assert "set vCPUs of domain '%s': 2 (live)" % NAME in applied['actions']
     assert applied['restart_required'] is False
@@ -150,30 +158,30 @@ def test_memory_and_vcpus_change_live_up_to_their_ceilings(conn, run):
 
 
 def test_memory_in_any_unit_compares_in_mib(conn, run):
-    ok(run, **dict(GUEST, memory='1GiB'))
-    assert ok(run, **dict(GUEST, memory=1024))['changed'] is False
-    assert ok(run, **dict(GUEST, memory='1048576KiB'))['changed'] is False
+    ok(run, **given(GUEST, memory='1GiB'))
+    assert ok(run, **given(GUEST, memory=1024))['changed'] is False
+    assert ok(run, **given(GUEST, memory='1048576KiB'))['changed'] is False
 
 
 def test_raising_a_ceiling_of_a_running_guest_waits_for_a_restart(conn, run):
     ok(run, **GUEST)
-    raised = ok(run, **dict(GUEST, memory=256))   # above the ceiling, which rises with it
+    raised = ok(run, **given(GUEST, memory=256))   # above the ceiling, which rises with it
     assert raised['actions'] == ["define domain '%s': max_memory, memory" % NAME] and raised['restart_required'] is True
     assert any('older definition' in str(warning) for warning in raised['warnings'])
     dom = conn.lookupByName(NAME)
     assert memory_mib(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE), 'memory') == 256
     assert memory_mib(dom.XMLDesc(0), 'memory') == 128   # the running guest keeps its older definition
-    ceiling = dict(GUEST, memory=256, max_memory=256)
+    ceiling = given(GUEST, memory=256, max_memory=256)
     assert ok(run, **ceiling)['restart_required'] is True   # said on every run until it restarts
-    restarted = ok(run, **dict(ceiling, restart=True))
+    restarted = ok(run, **given(ceiling, restart=True))
     assert restarted['actions'] == ["restart domain '%s': to apply max_memory" % NAME]
     assert restarted['restart_required'] is False and memory_mib(dom.XMLDesc(0), 'memory') == 256
     assert ok(run, **ceiling)['changed'] is False
 
 
 def test_a_shut_off_guest_just_gets_its_new_definition(conn, run):
-    ok(run, **dict(GUEST, state='destroyed'))
-    changed = ok(run, **dict(GUEST, state='destroyed', memory=64, vcpus=2))
+    ok(run, **given(GUEST, state='destroyed'))
+    changed = ok(run, **given(GUEST, state='destroyed', memory=64, vcpus=2))
     assert changed['actions'] == ["define domain '%s': max_vcpus, memory, vcpus" % NAME]   # the ceiling stays
     assert changed['restart_required'] is False and changed['domain']['state'] == 'shutoff'
     assert conn.lookupByName(NAME).vcpusFlags(libvirt.VIR_DOMAIN_AFFECT_CONFIG) == 2
@@ -216,11 +224,11 @@ def test_present_leaves_the_power_state_alone(conn, run):
 
 def test_autostart_is_left_alone_unless_given(conn, run):
     ok(run, **GUEST)
-    applied = contract(run, **dict(GUEST, autostart=True))[1]
+    applied = contract(run, **given(GUEST, autostart=True))[1]
     assert applied['actions'] == ["enable autostart on domain '%s'" % NAME]
     dom = conn.lookupByName(NAME)
     assert dom.autostart() == 1 and ok(run, **GUEST)['domain']['autostart'] is True
-    contract(run, **dict(GUEST, autostart=False))
+    contract(run, **given(GUEST, autostart=False))
     assert dom.autostart() == 0
 
 
@@ -263,18 +271,18 @@ def test_absent_of_a_guest_that_was_never_there_changes_nothing(conn, run):
 # ---- bad input: a clear error naming the parameter, and the driver as it was
 
 BAD = [
-    (dict(GUEST, name='bad name'), 'name', 'is not a valid name'),
-    (dict(GUEST, memory='lots'), 'memory', "'lots' is not a size"),
-    (dict(GUEST, vcpus=0), 'vcpus', 'out of range'),
-    (dict(GUEST, vcpus=2, max_vcpus=1), 'max_vcpus', 'is below vcpus'),
-    (dict(GUEST, memory=256, max_memory=128), 'max_memory', 'is below memory'),
-    (dict(GUEST, cpu=dict(mode='custom', model='NoSuchCPU')), 'cpu.model', 'is not a CPU model this host knows'),
-    (dict(GUEST, machine='nosuch'), 'machine', 'is not a machine type'),
-    (dict(GUEST, interfaces=[dict(network='kvmtu-nonet')]), 'interfaces[0].network', 'does not exist'),
-    (dict(GUEST, interfaces=[dict(network='default', mac='01:00:5e:00:00:01')]), 'interfaces[0].mac', 'multicast'),
-    (dict(GUEST, disks=[dict(path='/nonexistent/kvmtu.qcow2')]), 'disks[0]', 'give size to create it'),
-    (dict(GUEST, cdrom='/nonexistent/kvmtu.iso'), 'cdrom', 'does not exist on the host'),
-    (dict(GUEST, kernel='/nonexistent/kvmtu-vmlinuz'), 'kernel', 'does not exist on the host'),
+    (given(GUEST, name='bad name'), 'name', 'is not a valid name'),
+    (given(GUEST, memory='lots'), 'memory', "'lots' is not a size"),
+    (given(GUEST, vcpus=0), 'vcpus', 'out of range'),
+    (given(GUEST, vcpus=2, max_vcpus=1), 'max_vcpus', 'is below vcpus'),
+    (given(GUEST, memory=256, max_memory=128), 'max_memory', 'is below memory'),
+    (given(GUEST, cpu=dict(mode='custom', model='NoSuchCPU')), 'cpu.model', 'is not a CPU model this host knows'),
+    (given(GUEST, machine='nosuch'), 'machine', 'is not a machine type'),
+    (given(GUEST, interfaces=[dict(network='kvmtu-nonet')]), 'interfaces[0].network', 'does not exist'),
+    (given(GUEST, interfaces=[dict(network='default', mac='01:00:5e:00:00:01')]), 'interfaces[0].mac', 'multicast'),
+    (given(GUEST, disks=[dict(path='/nonexistent/kvmtu.qcow2')]), 'disks[0]', 'give size to create it'),
+    (given(GUEST, cdrom='/nonexistent/kvmtu.iso'), 'cdrom', 'does not exist on the host'),
+    (given(GUEST, kernel='/nonexistent/kvmtu-vmlinuz'), 'kernel', 'does not exist on the host'),
     (dict(name=NAME, xml=XML % ('kvmtu-other', 'utc')), 'xml', "names the domain 'kvmtu-other'"),
     (dict(name=NAME, xml='<domain><name>'), 'xml', 'not well-formed'),
 ]
@@ -284,7 +292,7 @@ BAD = [
 @pytest.mark.parametrize('existing', [False, True], ids=['new', 'existing'])
 def test_bad_input_fails_before_the_driver_changes(conn, run, task, parameter, problem, existing):
     if existing:
-        ok(run, **dict(ROOMY, disks=[dict(pool='default-pool', volume='kvmtu-dom.qcow2', size='16M')]))
+        ok(run, **given(ROOMY, disks=[dict(pool='default-pool', volume='kvmtu-dom.qcow2', size='16M')]))
     before = snapshot(conn)
     result = run(**task)
     assert result.get('failed') and result['parameter'] == parameter and problem in result['msg'], result
