@@ -18,8 +18,12 @@ def module_runner(capsys):
     """module_runner(kvm_x) -> run(check=False, **args): the module's result, as Ansible would get it."""
     from ansible.module_utils.testing import patch_module_args
 
+    from ansible.module_utils.common import warnings
+
     def make(module, uri=TEST_DRIVER):
         def run(check=False, **args):
+            # each run starts with no warnings, as in its own process under Ansible (they are module globals)
+            warnings._global_warnings.clear()   # pylint: disable=protected-access
             args = dict(args, uri=uri, _ansible_check_mode=check, _ansible_diff=True)
             with patch_module_args(args):
                 with pytest.raises(SystemExit) as exited:

@@ -91,6 +91,8 @@ def read(root):
     vcpu = root.find('vcpu')
     cpu = root.find('cpu')
     devices = root.find('devices')
+    if devices is None:   # a user's xml may leave the devices to libvirt
+        devices = _xml.parse('<devices/>')
     max_vcpus = int(vcpu.text) if vcpu is not None else 1
     loader = os_element.find('loader') if os_element is not None else None
     uefi = os_element is not None and (os_element.get('firmware') == 'efi' or (
@@ -184,6 +186,8 @@ def _write_memory(root, desired):
 
 def _write_vcpus(root, desired):
     vcpu = _xml.ensure(root, 'vcpu')
+    if not (vcpu.text or '').strip():   # a user's xml may leave the count to libvirt's default, which is vcpus or 1
+        vcpu.text = str(desired.get('vcpus') or 1)
     if 'max_vcpus' in desired:
         vcpu.text = str(desired['max_vcpus'])
     if 'vcpus' in desired:

@@ -17,8 +17,6 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import (
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.events import start_event_loop
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.plan import Plan
 
-_REPORTED = (MissingLibrary, ParameterError, KvmError, libvirt.libvirtError)
-
 
 class KvmModule(object):
     """Wires an argument spec to resources (see resource.Resource for their contract): run() converges the
@@ -73,7 +71,7 @@ class KvmModule(object):
             resource = resource_class(self)
             resource.validate()
             result = self._converge(resource, plan)
-        except _REPORTED as exc:
+        except (MissingLibrary, ParameterError, KvmError, libvirt.libvirtError) as exc:
             self._fail_for(exc)
         self._exit(plan, result)
 
@@ -96,7 +94,7 @@ class KvmModule(object):
                 plan = Plan()
                 item = self._converge(resource, plan)
                 results[resource.name] = dict(item, changed=plan.changed, actions=plan.describe(), diff=plan.diff)
-        except _REPORTED as exc:
+        except (MissingLibrary, ParameterError, KvmError, libvirt.libvirtError) as exc:
             self._fail_for(exc, **{results_key: results})
         self._finish()
         self.ansible.exit_json(changed=any(r['changed'] for r in results.values()), **{results_key: results})

@@ -10,6 +10,14 @@ libvirt = pytest.importorskip('libvirt')
 from ansible_collections.kvmops.kvm.plugins.modules import (  # noqa: E402
     kvm_domain, kvm_host, kvm_network, kvm_pool, kvm_volume)
 
+
+def given(base, **changes):
+    """A copy of the task `base` with `changes` laid over it."""
+    args = dict(base)
+    args.update(changes)
+    return args
+
+
 GUEST = dict(name='unit-calls', type='qemu', memory=128, vcpus=1)
 
 
@@ -32,7 +40,7 @@ def conn(test_driver):
             volume.delete(0)
 
 
-def counted(libvirt_calls, run, args):
+def counted(libvirt_calls, run, **args):
     libvirt_calls.reset()
     result = run(**args)
     assert not result.get('failed'), result
@@ -41,19 +49,19 @@ def counted(libvirt_calls, run, args):
 
 def test_domain_asks_for_capabilities_only_when_the_task_needs_them(conn, module_runner, libvirt_calls):
     run = module_runner(kvm_domain)
-    created = counted(libvirt_calls, run, GUEST)
+    created = counted(libvirt_calls, run, **GUEST)
     assert [c for c in created if 'Capabilities' in c] == ['conn.getDomainCapabilities']
     # a no-op converge, in check mode and for real, a power change and the removal ask nothing
-    for task in (dict(GUEST, check=True), GUEST, dict(GUEST, state='running'), dict(name=GUEST['name'], state='paused'),
+    for task in (given(GUEST, check=True), GUEST, given(GUEST, state='running'), dict(name=GUEST['name'], state='paused'),
                  dict(name=GUEST['name'], state='destroyed'), dict(name=GUEST['name'], state='absent')):
-        calls = counted(libvirt_calls, run, task)
+        calls = counted(libvirt_calls, run, **task)
         assert libvirt_calls.capability_queries() == [], (task, calls)
 
 
 def test_domain_no_op_converge_stays_small(conn, module_runner, libvirt_calls):
     run = module_runner(kvm_domain)
     run(**GUEST)
-    calls = counted(libvirt_calls, run, GUEST)
+    calls = counted(libvirt_calls, run, **GUEST)
     # a running guest: lookup, persistence, its definition and its live XML once each, power state, autostart,
     # addresses; no listing of every guest
     assert libvirt_calls.count('listAllDomains') == 0 and len(calls) <= 12, '\n'.join(calls)
@@ -63,20 +71,20 @@ def test_domain_no_op_converge_stays_small(conn, module_runner, libvirt_calls):
 def test_domain_changed_values_are_checked_against_the_host_once(conn, module_runner, libvirt_calls):
     run = module_runner(kvm_domain)
     run(**GUEST)
-    changed = dict(GUEST, vcpus=2, max_vcpus=2, firmware='bios', cpu=dict(mode='custom', model='qemu64'))
-    counted(libvirt_calls, run, changed)
+    changed = given(GUEST, vcpus=2, max_vcpus=2, firmware='bios', cpu=dict(mode='custom', model='qemu64'))
+    counted(libvirt_calls, run, **changed)
     assert libvirt_calls.capability_queries() == ['conn.getDomainCapabilities']
-    counted(libvirt_calls, run, dict(changed, machine='pc'))   # an alias needs the machine list
+    counted(libvirt_calls, run, **given(changed, machine='pc'))   # an alias needs the machine list
     assert libvirt_calls.capability_queries() == ['conn.getCapabilities']
-    counted(libvirt_calls, run, dict(changed, machine='pc-i440fx-7.2'))   # as libvirt keeps it: nothing to ask
+    counted(libvirt_calls, run, **given(changed, machine='pc-i440fx-7.2'))   # as libvirt keeps it: nothing to ask
     assert libvirt_calls.capability_queries() == []
-    counted(libvirt_calls, run, changed)
+    counted(libvirt_calls, run, **changed)
     assert libvirt_calls.capability_queries() == []
 
 
 def test_a_new_machine_type_needs_one_machine_list(conn, module_runner, libvirt_calls):
     run = module_runner(kvm_domain)
-    counted(libvirt_calls, run, dict(GUEST, machine='pc', vcpus=2))
+    counted(libvirt_calls, run, **given(GUEST, machine='pc', vcpus=2))
     assert sorted(libvirt_calls.capability_queries()) == ['conn.getCapabilities', 'conn.getDomainCapabilities']
 
 
@@ -92,13 +100,13 @@ NET = dict(name='unit-calls', bridge='unitcalls0', ipv4=dict(address='10.51.0.1'
 def test_other_modules_never_ask_for_capabilities(conn, module_runner, libvirt_calls, module, task, cleanup, tmp_path):
     run = module_runner(module)
     task = dict((k, v.format(tmp=tmp_path / 'pool') if isinstance(v, str) else v) for k, v in task.items())
-    for args in (dict(task, check=True), task, task, cleanup, cleanup):
-        counted(libvirt_calls, run, args)
+    for args in (given(task, check=True), task, task, cleanup, cleanup):
+        counted(libvirt_calls, run, **args)
         assert libvirt_calls.capability_queries() == [], args
 
 
 def test_host_asks_each_capability_once(conn, module_runner, libvirt_calls):
-    counted(libvirt_calls, module_runner(kvm_host), {})
+    counted(libvirt_calls, module_runner(kvm_host))
     assert libvirt_calls.count('getCapabilities') == 1
     # one domain capability query per domain type the host offers (kvm and qemu)
     assert libvirt_calls.count('getDomainCapabilities') == 2
