@@ -92,7 +92,7 @@ def reverter(module, dom_of, name, disk_layers, memory_file, run_after):
         snapshot = dom.snapshotLookupByName(name, 0)
         # the snapshot becomes the current one again, as libvirt's own revert makes it
         dom.snapshotCreateXML(snapshot.getXMLDesc(0), libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE |
-                              libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE_CURRENT)
+                              libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_CURRENT)
     return revert
 
 

@@ -2,8 +2,9 @@
 
 import libvirt
 
-from harness import contract, ok
-from snapshot_env import (disk_marker, ram_marker, shell, snapshot_tree, state, write_marker)
+from harness import contract, fails, ok
+from snapshot_env import (define_guest, disk_marker, files, ram_marker, shell, snapshot_tree, state, virsh_view,
+                          write_marker)
 
 
 def args(guest, name, **extra):
@@ -76,3 +77,30 @@ def test_paused_after_revert_on_request(conn, running_guest):
     assert state(conn, guest) == libvirt.VIR_DOMAIN_PAUSED
     predicted, applied, last = contract('kvm_snapshot', args(guest, 'k3', state='current'))
     assert state(conn, guest) == libvirt.VIR_DOMAIN_RUNNING
+
+
+def test_bad_inputs_change_nothing(conn, running_guest, tiny):
+    guest = running_guest
+    off = define_guest(conn, tiny, 'off').name()
+    raw = define_guest(conn, tiny, 'raw', fmt='raw').name()
+    ok('kvm_snapshot', args(guest, 'base', description='base'))
+    views = dict((name, virsh_view(name)) for name in (guest, off, raw))
+    disk_files = files()
+
+    def refused(parameter, text, **module_args):
+        result = fails('kvm_snapshot', module_args)
+        assert result.get('parameter') == parameter and text in result['msg'], result
+        return result
+
+    refused('domain', "no domain 'kvmtsn-nope'", domain='kvmtsn-nope', name='k4')
+    refused('description', "description is 'base', not 'other'", domain=guest, name='base', description='other')
+    refused('type', "type is 'internal', not 'external'", domain=guest, name='base', type='external')
+    refused('memory', 'shut off', domain=off, name='s1', memory=True)
+    refused('type', 'type: external', domain=raw, name='s1')
+    refused('name', "belongs to domain '%s'" % guest, domain=off, name='base', state='current')
+    refused('quiesce', 'agent', domain=guest, name='q1', quiesce=True)
+    refused('disk_only', 'type: external', domain=guest, name='d1', disk_only=True)
+    refused('type', 'do not mix', domain=guest, name='e1', type='external')
+    for name, before in views.items():
+        assert virsh_view(name) == before, name
+    assert files() == disk_files
