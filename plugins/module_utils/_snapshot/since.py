@@ -65,8 +65,8 @@ def observe(conn, dom, targets_files, is_local):
     return dict(domain_id=str(dom.ID()) if active else '-1', disks=disks)
 
 
-def _flags(dom):
-    if dom.isActive():
+def _flags(active):
+    if active:
         return libvirt.VIR_DOMAIN_AFFECT_LIVE
     return libvirt.VIR_DOMAIN_AFFECT_CONFIG
 
@@ -74,17 +74,18 @@ def _flags(dom):
 def mark(conn, dom, snapshot, targets_files, is_local):
     """Write the mark: `snapshot` is where the guest stands, as of now."""
     seen = observe(conn, dom, targets_files, is_local)
+    active = seen['domain_id'] != '-1'
     root = etree.Element('since', snapshot=snapshot, domain_id=seen['domain_id'])
     for target in sorted(seen['disks']):
         values = dict((k, v) for k, v in seen['disks'][target].items() if v is not None)
         _xml.sub(root, 'disk', target=target, **values)
-    dom.setMetadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, _xml.to_string(root), KEY, NAMESPACE, _flags(dom))
+    dom.setMetadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, _xml.to_string(root), KEY, NAMESPACE, _flags(active))
 
 
-def read_mark(dom):
-    """The mark as written, or None."""
+def read_mark(dom, active):
+    """The mark as written (in the live definition of a running guest, else the persistent one), or None."""
     try:
-        text = dom.metadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, NAMESPACE, _flags(dom))
+        text = dom.metadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, NAMESPACE, _flags(active))
     except libvirt.libvirtError:
         return None
     root = _xml.parse(text)
@@ -97,10 +98,10 @@ def read_mark(dom):
 def changes_since(conn, dom, snapshot, targets_files, is_local):
     """Why the guest is no longer as `snapshot` left it (a list of reasons; empty: nothing changed).
     Assumes the caller checked that `snapshot` is the current one and the power state is right."""
-    recorded = read_mark(dom)
+    seen = observe(conn, dom, targets_files, is_local)
+    recorded = read_mark(dom, seen['domain_id'] != '-1')
     if recorded is None or recorded['snapshot'] != snapshot:
         return ['no record that the guest was left at this snapshot by this module (reverted elsewhere?)']
-    seen = observe(conn, dom, targets_files, is_local)
     if seen['domain_id'] != recorded['domain_id']:
         return ['the guest was restarted since (domain ID %s, then %s)' % (seen['domain_id'], recorded['domain_id'])]
     reasons = []

@@ -47,6 +47,7 @@ class Snapshot(Resource):
         self.wanted = {}         # the settings the user gave for the snapshot
         self._after = None       # (snapshots, current) as the run leaves them, for check mode's result
         self._roots = {}         # name -> snapshot XML root, as found
+        self._changed = False
 
     # ---- validation (reads only)
 
@@ -167,6 +168,7 @@ class Snapshot(Resource):
         if set(snapshots) != set(self.snapshots):
             plan.difference('snapshots', self._names(self.snapshots), self._names(snapshots))
         self._after = (snapshots, current)
+        self._changed = plan.changed
 
     @staticmethod
     def _names(snapshots):
@@ -211,8 +213,8 @@ class Snapshot(Resource):
             detail.append('overlays %s' % ', '.join(model.overlay_path(d['file'], self.name) for d in disks))
         plan.add('create', KIND, self.name, create, ', '.join(detail))
         predicted = model.read(root)
-        predicted.update(parent=current, state=('disk-snapshot' if kind == 'external' and not memory and self.active
-                                else power_state(self.dom)))
+        disk_snapshot = kind == 'external' and not memory and self.active
+        predicted.update(parent=current, state='disk-snapshot' if disk_snapshot else power_state(self.dom))
         snapshots[self.name] = predicted
         return self.name
 
@@ -321,12 +323,12 @@ class Snapshot(Resource):
         children = sorted(s['name'] for s in self.snapshots.values() if s['parent'] == self.name)
         problems = external.revert_blockers(self.name, layers, children)
         if problems:
-            raise KvmError('revert to', KIND, self.name, 'libvirt %s cannot revert external snapshots, and this module '
-                                                          'can only when nothing builds on the snapshot: %s'
-                           % (self._libvirt_version(), '; '.join(problems)))
+            reason = ('libvirt %s cannot revert external snapshots, and this module can only when nothing builds on '
+                      'the snapshot: %s' % (self._libvirt_version(), '; '.join(problems)))
+            raise KvmError('revert to', KIND, self.name, reason)
         if not self.module.is_local:
-            raise KvmError('revert to', KIND, self.name, 'reverting an external snapshot before libvirt 9.7 replaces '
-                                                          'its overlay files, which needs a local URI')
+            reason = 'reverting an external snapshot before libvirt 9.7 replaces its overlay files, which needs a local URI'
+            raise KvmError('revert to', KIND, self.name, reason)
         revert = external.reverter(self.module, lambda: self.dom, self.name, layers,
                                    item['memory_file'] if item['memory'] else None, after)
 
@@ -342,7 +344,7 @@ class Snapshot(Resource):
     # ---- result
 
     def result(self):
-        if self.predicting:
+        if self.predicting or not self._changed:
             snapshots, current = self._after
         else:
             self.snapshots, self._roots = {}, {}

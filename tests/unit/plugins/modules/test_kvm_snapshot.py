@@ -220,3 +220,14 @@ def test_a_revert_made_elsewhere_is_not_trusted(conn, run):
     dom.revertToSnapshot(dom.snapshotLookupByName('s1'))
     result = run(domain='unit-g1', name='s1', state='current')
     assert result['changed'] and 'no record' in result['actions'][0]
+
+
+def test_a_no_op_revert_stays_small_and_asks_no_capabilities(conn, run, libvirt_calls):
+    guest(conn)
+    run(domain='unit-g1', name='s1')
+    libvirt_calls.reset()
+    result = run(domain='unit-g1', name='s1', state='current')
+    assert result['changed'] is False
+    assert libvirt_calls.capability_queries() == []
+    assert libvirt_calls.count('lookupByName') == 1
+    assert len(libvirt_calls.calls) <= 15, libvirt_calls.calls

@@ -20,7 +20,7 @@ def test_libvirt_and_stat_times_on_one_scale():
     (dict(domain_id='7', disks={'vdb': dict(wr_reqs='0', wr_bytes='0')}), ['vdb was not there']),
 ])
 def test_running_guest(monkeypatch, now, reasons):
-    monkeypatch.setattr(since, 'read_mark', lambda dom: dict(snapshot='s1', domain_id='7',
+    monkeypatch.setattr(since, 'read_mark', lambda dom, active: dict(snapshot='s1', domain_id='7',
                                                              disks={'vda': dict(wr_reqs='3', wr_bytes='512')}))
     monkeypatch.setattr(since, 'observe', lambda *args: now)
     found = since.changes_since(None, None, 's1', [], True)
@@ -28,14 +28,15 @@ def test_running_guest(monkeypatch, now, reasons):
 
 
 def test_mark_of_another_snapshot_or_none(monkeypatch):
-    monkeypatch.setattr(since, 'read_mark', lambda dom: dict(snapshot='s0', domain_id='-1', disks={}))
+    monkeypatch.setattr(since, 'observe', lambda *args: dict(domain_id='-1', disks={}))
+    monkeypatch.setattr(since, 'read_mark', lambda dom, active: dict(snapshot='s0', domain_id='-1', disks={}))
     assert 'no record' in since.changes_since(None, None, 's1', [], True)[0]
-    monkeypatch.setattr(since, 'read_mark', lambda dom: None)
+    monkeypatch.setattr(since, 'read_mark', lambda dom, active: None)
     assert 'no record' in since.changes_since(None, None, 's1', [], True)[0]
 
 
 def test_shut_off_guest_by_modification_time(monkeypatch):
-    monkeypatch.setattr(since, 'read_mark', lambda dom: dict(snapshot='s1', domain_id='-1',
+    monkeypatch.setattr(since, 'read_mark', lambda dom, active: dict(snapshot='s1', domain_id='-1',
                                                              disks={'vda': dict(mtime='1700000000.5')}))
     monkeypatch.setattr(since, 'observe', lambda *args: dict(domain_id='-1', disks={'vda': dict(mtime='1700000000500000000')}))
     assert since.changes_since(None, None, 's1', [], True) == []
