@@ -36,8 +36,8 @@ def test_revert_with_memory_brings_back_disk_and_ram(conn, running_guest):
 
 def test_tree_after_each_step_and_delete(conn, running_guest):
     guest = running_guest
-    contract('kvm_snapshot', args(guest, 'two'))
-    contract('kvm_snapshot', args(guest, 'three'))
+    ok('kvm_snapshot', args(guest, 'two'))
+    ok('kvm_snapshot', args(guest, 'three'))
     assert snapshot_tree(conn, guest) == ({'one': None, 'two': 'one', 'three': 'two'}, 'three')
     predicted, applied, last = contract('kvm_snapshot', args(guest, 'two', state='absent'))
     assert applied['actions'] == ["delete snapshot 'two': children three kept"]
@@ -51,7 +51,7 @@ def test_revert_to_an_older_snapshot_then_branch(conn, running_guest):
     guest = running_guest
     contract('kvm_snapshot', args(guest, 'one', state='current'))
     assert snapshot_tree(conn, guest)[1] == 'one'
-    contract('kvm_snapshot', args(guest, 'branch'))
+    ok('kvm_snapshot', args(guest, 'branch'))
     assert snapshot_tree(conn, guest) == ({'one': None, 'three': 'one', 'branch': 'one'}, 'branch')
     predicted, applied, last = contract('kvm_snapshot', args(guest, 'one', state='absent', children='delete'))
     assert applied['actions'] == ["delete snapshot 'three': child of one", "delete snapshot 'branch': child of one",
@@ -75,7 +75,8 @@ def test_paused_after_revert_on_request(conn, running_guest):
     guest = running_guest
     contract('kvm_snapshot', args(guest, 'k3', state='current', running_after_revert=False))
     assert state(conn, guest) == libvirt.VIR_DOMAIN_PAUSED
-    predicted, applied, last = contract('kvm_snapshot', args(guest, 'k3', state='current'))
+    resumed = ok('kvm_snapshot', args(guest, 'k3', state='current'))
+    assert resumed['diff'] == {'before': {'domain_state': 'paused'}, 'after': {'domain_state': 'running'}}
     assert state(conn, guest) == libvirt.VIR_DOMAIN_RUNNING
 
 
