@@ -47,7 +47,7 @@ def test_external_create_revert_delete_leave_no_files(conn, tiny, clean):
     assert virsh_view(guest) == views
 
     predicted, applied, last = contract('kvm_snapshot', dict(second, state='current', running_after_revert=True))
-    console = shell(guest)   # a disk-only snapshot has no RAM: the guest boots afresh from the disk of that moment
+    console = shell(guest, timeout=240)   # a disk-only snapshot has no RAM: the guest boots afresh from the disk of that moment
     assert disk_marker(console) == 'ext-one' and ram_marker(console) == 'none'
     console.close()
 

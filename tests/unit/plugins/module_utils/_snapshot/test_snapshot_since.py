@@ -20,8 +20,8 @@ def test_libvirt_and_stat_times_on_one_scale():
     (dict(domain_id='7', disks={'vdb': dict(wr_reqs='0', wr_bytes='0')}), ['vdb was not there']),
 ])
 def test_running_guest(monkeypatch, now, reasons):
-    monkeypatch.setattr(since, 'read_mark', lambda dom, active: dict(snapshot='s1', domain_id='7',
-                                                             disks={'vda': dict(wr_reqs='3', wr_bytes='512')}))
+    mark = dict(snapshot='s1', domain_id='7', disks={'vda': dict(wr_reqs='3', wr_bytes='512')})
+    monkeypatch.setattr(since, 'read_mark', lambda dom, active: mark)
     monkeypatch.setattr(since, 'observe', lambda *args: now)
     found = since.changes_since(None, None, 's1', [], True)
     assert len(found) == len(reasons) and all(r in f for r, f in zip(reasons, found)), found
@@ -36,8 +36,8 @@ def test_mark_of_another_snapshot_or_none(monkeypatch):
 
 
 def test_shut_off_guest_by_modification_time(monkeypatch):
-    monkeypatch.setattr(since, 'read_mark', lambda dom, active: dict(snapshot='s1', domain_id='-1',
-                                                             disks={'vda': dict(mtime='1700000000.5')}))
+    mark = dict(snapshot='s1', domain_id='-1', disks={'vda': dict(mtime='1700000000.5')})
+    monkeypatch.setattr(since, 'read_mark', lambda dom, active: mark)
     monkeypatch.setattr(since, 'observe', lambda *args: dict(domain_id='-1', disks={'vda': dict(mtime='1700000000500000000')}))
     assert since.changes_since(None, None, 's1', [], True) == []
     monkeypatch.setattr(since, 'observe', lambda *args: dict(domain_id='-1', disks={'vda': dict(mtime='1700000000500000001')}))
