@@ -32,7 +32,7 @@ def define_guest(conn, tiny, short, fmt='qcow2'):
     return conn.defineXML(GUEST_XML.format(name=name, kernel=tiny.kernel, initrd=tiny.initrd, fmt=fmt, disk=disk))
 
 
-def shell(name, timeout=90):
+def shell(name, timeout=180):
     """The guest's serial shell: after its ready marker, or (a console opened later) once a command answers."""
     console = SerialConsole(URI, name)
     deadline = time.monotonic() + timeout
