@@ -298,7 +298,9 @@ EXAMPLES = r'''
     wait_for: ip
   register: web1
 
-- name: More memory, live (max_memory leaves room for it)
+# Raising the ceiling (max_memory) needs a restart, which restart: true allows; from then on memory up to
+# 4 GiB changes live (balloon), without one
+- name: More memory, and room to add more later without a restart
   kvmops.kvm.kvm_domain:
     name: web1
     memory: 3GiB

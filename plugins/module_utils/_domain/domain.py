@@ -35,6 +35,9 @@ class Domain(object):
     """One kvm_domain run."""
 
     uses_events = True
+    KIND = KIND
+    ABSENT_OPTIONS = ('remove_storage',)        # what state: absent uses besides the name
+    ABSENT_ONLY_OPTIONS = ('remove_storage',)   # what only state: absent uses
 
     def __init__(self, module):
         self.module = module

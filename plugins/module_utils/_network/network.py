@@ -56,6 +56,8 @@ def _element(section, item):
 class Network(object):
     """One kvm_network run."""
 
+    KIND = KIND
+
     def __init__(self, module):
         self.module = module
         self.params = module.params
@@ -75,6 +77,7 @@ class Network(object):
             return
         if self.params.get('xml'):
             self.desired, root = model.from_xml(self.name, self.params['xml'])
+            self._given_root = root
             self.extra = model.unmodelled(root)
             self.desired = self._validated_xml_model(self.desired)
         else:
@@ -126,6 +129,39 @@ class Network(object):
                 if subnet.overlaps(their_subnet):
                     raise ParameterError('ipv4', '%s overlaps %s of network \'%s\'' % (subnet, their_subnet, other.name()))
 
+    def _check_merged(self, config):
+        """What the network keeps and what is given must make a valid network together: a new subnet must
+        still hold the DHCP ranges and hosts that are not given anew (libvirt would refuse the definition)."""
+        for family in model.FAMILIES:
+            want, have = self.desired.get(family), config.get(family)
+            if not want or not have:
+                continue
+            result = merged(have, want)
+            dhcp = result.get('dhcp') or {}
+            kept = [key for key in ('ranges', 'hosts') if key not in (want.get('dhcp') or {}) and dhcp.get(key)]
+            if not kept:
+                continue
+            options = {'address': result['address'], 'prefix': result['prefix'],
+                       'dhcp': {'ranges': dhcp.get('ranges') or [], 'hosts': dhcp.get('hosts') or []}}
+            try:
+                model.from_options({family: options})
+            except ParameterError as exc:
+                raise ParameterError(family, "network '%s' keeps its DHCP %s, which do not fit %s/%s: %s; give "
+                                             "%s for the new subnet too" % (
+                                                 self.name, ' and '.join(kept), result['address'], result['prefix'],
+                                                 exc.problem, ' and '.join('%s.dhcp.%s' % (family, k) for k in kept)))
+
+    def _check_uuid(self, config_root):
+        """A full xml naming another UUID describes another network, even under this name."""
+        if not self.params.get('xml'):
+            return
+        given = (self._given_root.findtext('uuid') or '').strip().lower()
+        have = (config_root.findtext('uuid') or '').strip().lower()
+        if given and have and given != have:
+            raise ParameterError('xml', "the XML's <uuid> %s is not the UUID of the existing network '%s' (%s): a "
+                                        "network keeps its UUID; drop <uuid> from the XML or give %s"
+                                 % (given, self.name, have, have))
+
     # ------------------------------------------------------------ reading the live state
 
     def _lookup(self):
@@ -165,6 +201,11 @@ class Network(object):
 
     def _plan_create(self, plan):
         self._check_conflicts(None)
+        mode = self.desired.get('mode', 'nat')
+        if mode in ('nat', 'route', 'open') and not (self.desired.get('ipv4') or self.desired.get('ipv6')):
+            raise ParameterError('ipv4', "a new %s network routes a subnet for its guests: give ipv4 (or ipv6) with "
+                                         "address and prefix, e.g. ipv4: {address: 192.168.100.1, prefix: 24}; a "
+                                         "network without addresses is mode: isolated" % mode)
         root = model.new_definition(self.name, self.desired, self.extra)
         definition = _xml.to_string(root)
         plan.difference('state', 'absent', self.state)
@@ -194,6 +235,8 @@ class Network(object):
         config_root = self._dump(inactive=True) if persistent else self._dump(inactive=False)
         config = model.read(config_root)
         self._check_conflicts(config)
+        self._check_merged(config)
+        self._check_uuid(config_root)
         config_diffs = differences(self.desired, config)
         config_diffs += self._extra_differences(config_root)
         for diff in config_diffs:
@@ -220,7 +263,7 @@ class Network(object):
             plan.add('stop', KIND, self.name, self._stop)
             runs_after = False
         autostart_now = bool(self.net.autostart())
-        autostart = self._desired_autostart()
+        autostart = self.params.get('autostart')   # an existing network: only when given (state defaults to active)
         if autostart is not None and bool(autostart) != autostart_now:
             plan.difference('autostart', autostart_now, bool(autostart))
             plan.add('enable autostart on' if autostart else 'disable autostart on', KIND, self.name,

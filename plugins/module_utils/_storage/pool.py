@@ -63,6 +63,10 @@ def _signature(module, device):
 class Pool(object):
     """One kvm_pool run."""
 
+    KIND = KIND
+    ABSENT_OPTIONS = ('purge',)
+    ABSENT_ONLY_OPTIONS = ('purge',)
+
     def __init__(self, module):
         self.module = module
         self.params = module.params
@@ -116,6 +120,11 @@ class Pool(object):
 
     def _check_target_exists(self):
         """A start on a missing directory fails after the definition changed: refuse before that."""
+        given = self.desired.get('path')
+        if given and self.module.is_local and self.pool_type != 'logical' and os.path.lexists(given) \
+                and not os.path.isdir(given):
+            raise ParameterError('path', "'%s' exists and is not a directory: a %s pool's target path is a directory"
+                                 % (given, self.pool_type))
         if self.params['build'] or not self.module.is_local or self.pool_type == 'logical':
             return
         if not self._will_start():
@@ -275,7 +284,7 @@ class Pool(object):
 
     def _plan_autostart(self, plan):
         autostart_now = bool(self.pool.autostart())
-        autostart = self._desired_autostart()
+        autostart = self.params.get('autostart')   # an existing pool: only when given (state defaults to active)
         if autostart is not None and bool(autostart) != autostart_now:
             plan.difference('autostart', autostart_now, bool(autostart))
             plan.add('enable autostart on' if autostart else 'disable autostart on', KIND, self.name,

@@ -19,6 +19,7 @@ import re
 
 from ansible.module_utils.six import integer_types, string_types
 
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine import validate as check
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine import xml as _xml
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.deps import etree
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import ParameterError
@@ -87,18 +88,11 @@ def canonical_mode(value):
     return '%04o' % int(text, 8)
 
 
-def _mode(parameter, value):
-    try:
-        return canonical_mode(value)
-    except ValueError:
-        raise ParameterError(parameter, "'%s' is not an octal mode: use a string such as '0755'" % value)
-
-
 def identity(parameter, value, local, kind):
     """A user or group (name or number) as a numeric ID; names resolve only on the pool's own host."""
-    if isinstance(value, integer_types) and not isinstance(value, bool) or (
-            isinstance(value, string_types) and value.strip().isdigit()):
-        return int(value)
+    number = check.numeric_id(parameter, value, kind)
+    if number is not None:
+        return number
     if not local:
         raise ParameterError(parameter, "'%s': give a numeric %s ID when the pool's host is remote (names "
                                         "resolve on the host the module runs on)" % (value, kind))
@@ -153,7 +147,7 @@ def from_options(params, pool_type, local):
     if params.get('group') is not None:
         desired['group'] = identity('group', params['group'], local, 'group')
     if params.get('mode') is not None:
-        desired['mode'] = _mode('mode', params['mode'])
+        desired['mode'] = check.file_mode('mode', params['mode'])
     if params.get('source'):
         source = _source(params, pool_type)
         if source:
