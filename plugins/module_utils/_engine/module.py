@@ -116,6 +116,20 @@ class KvmModule(object):
         self._finish()
         self.ansible.exit_json(changed=any(r['changed'] for r in results.values()), **{results_key: results})
 
+    def run_info(self, reader_class):
+        """Report objects without changing anything: reader_class(module) validates its input, then result()
+        gives what the module returns (changed is always false)."""
+        try:
+            reader = reader_class(self)
+            reader.validate()
+            result = reader.result()
+        except _REPORTED as exc:
+            self._fail_for(exc)
+        except Exception as exc:  # pylint: disable=broad-except
+            self._fail_unexpected(exc)
+        self._finish()
+        self.ansible.exit_json(changed=False, **result)
+
     def _converge(self, resource, plan):
         resource.plan(plan)
         if not self.check_mode:
