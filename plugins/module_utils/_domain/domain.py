@@ -71,6 +71,12 @@ class Domain(object):
         else:
             self.desired = spec.from_options(self.params)
         if self.params.get('cloud_init') is not None:
+            # user_data is no_log: Ansible would hide each of its values everywhere in the output, the guest's
+            # name (public in every result) and tiny tokens included; those are no secrets
+            no_log = self.module.ansible.no_log_values
+            for value in list(no_log):
+                if value == self.name or len(value) <= 3:
+                    no_log.discard(value)
             directory = self.params['cloud_init'].get('directory') or SEED_DIRECTORY
             self.seed_path = os.path.join(directory, '%s-cidata.iso' % self.name)
             self.seed_files = seed_files(self.name, self.params['cloud_init'])
