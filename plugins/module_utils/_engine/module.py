@@ -16,7 +16,7 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._engine.argspec import 
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.capabilities import Capabilities
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.deps import libvirt, missing_dependency
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.connection import (
-    CONNECTION_ARGUMENT_SPEC, open_connection, is_local_uri)
+    CONNECTION_ARGUMENT_SPEC, connection_lost, lost_message, open_connection, is_local_uri)
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import (
     KvmError, MissingLibrary, ParameterError, libvirt_reason)
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.events import start_event_loop
@@ -162,11 +162,15 @@ class KvmModule(object):
         """A step failed after others were applied: say which, and the state the objects are left in."""
         details.update(exc.details)
         left = {}
+        if exc.details.get('connection_lost'):
+            self._conn = None
         if self._conn is not None:
             kind = getattr(resource, 'KIND', None)
             name = getattr(resource, 'label', None) or getattr(resource, 'name', None)
             left = describe_failure(self._conn, kind, name, exc.failed)
         msg = str(exc)
+        if exc.details.get('connection_lost'):
+            msg += ' (uri %s)' % self.params['uri']
         if left:
             msg += '; left: %s' % ', '.join("%s is %s" % (label, state) for label, state in sorted(left.items()))
         self._finish()
@@ -187,6 +191,9 @@ class KvmModule(object):
         if isinstance(exc, KvmError):
             details.update(exc.details)
             self._fail(str(exc), **details)
+        if connection_lost(exc):
+            self._conn = None   # nothing to close
+            self._fail(lost_message(self.params['uri'], libvirt_reason(exc)), **details)
         self._fail('libvirt operation failed: %s' % libvirt_reason(exc), **details)
 
     def _close(self):

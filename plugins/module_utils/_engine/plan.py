@@ -10,6 +10,7 @@ skipped in check mode, so check mode predicts the run exactly.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.connection import connection_lost
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.deps import libvirt
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import KvmError, libvirt_reason
 
@@ -32,6 +33,10 @@ class Action(object):
         try:
             self.run()
         except libvirt.libvirtError as exc:
+            if connection_lost(exc):
+                raise KvmError(self.verb, self.kind, self.name, 'the connection to the libvirt daemon was lost (%s): '
+                               'it stopped or restarted; run the task again once it answers' % libvirt_reason(exc),
+                               connection_lost=True)
             raise KvmError(self.verb, self.kind, self.name, libvirt_reason(exc))
         except (OSError, IOError) as exc:   # host files: seed ISOs, permissions, downloads
             raise KvmError(self.verb, self.kind, self.name, '%s%s' % (

@@ -240,3 +240,16 @@ def test_sigkill_between_steps_of_a_network_plan(conn):
     assert conn.networkLookupByName('kvmth-knet').isActive()
     assert ok('kvm_network', net)['changed'] is False
     assert libvirt  # the module under test and this check talk to the same daemon
+
+
+# ---------------------------------------------------------------- the daemon away
+
+def test_daemon_not_answering_is_named_by_uri(conn):
+    """The shared daemon is not restarted here (other suites use it): a daemon that does not answer is one whose
+    socket is gone. The URI is named, with the hint; nothing else happens."""
+    uri = 'qemu:///system?socket=/var/tmp/kvmth-no-daemon/libvirt-sock'
+    for module, args in (('kvm_network', dict(name='kvmth-away', ipv4=dict(address='172.30.79.1', prefix=24))),
+                         ('kvm_domain_info', dict(xml=False))):
+        result = fails(module, dict(args, uri=uri))
+        assert uri in result['msg'] and 'is the libvirt daemon running' in result['msg'], result['msg']
+    assert 'kvmth-away' not in [n.name() for n in conn.listAllNetworks()]

@@ -5,7 +5,8 @@ import pytest
 
 libvirt = pytest.importorskip('libvirt')
 
-from ansible_collections.kvmops.kvm.plugins.modules import kvm_domain, kvm_network, kvm_pool, kvm_volume  # noqa: E402
+from ansible_collections.kvmops.kvm.plugins.modules import (  # noqa: E402
+    kvm_domain, kvm_network, kvm_network_info, kvm_pool, kvm_volume)
 
 POOL = 'default-pool'
 PRIVATE1 = dict(name='unit-h-private1', mode='nat', bridge='virbrh1', ipv4=dict(
@@ -244,3 +245,40 @@ def test_ignored_options_are_warned(conn, module_runner):
     assert any('mtu' in w and 'ignored' in w for w in warnings(result)), result
     result = module_runner(kvm_pool)(check=True, name='unit-h-pw', path='/tmp', purge=True)
     assert any('purge' in w and 'state: absent' in w for w in warnings(result)), result
+
+
+# ---- the daemon going away during a run is said as such, naming the URI
+
+class _Lost(libvirt.libvirtError):
+    def __init__(self):
+        libvirt.libvirtError.__init__(self, 'Cannot recv data: Connection reset by peer')
+
+    def get_error_code(self):
+        return libvirt.VIR_ERR_SYSTEM_ERROR
+
+    def get_error_domain(self):
+        return libvirt.VIR_FROM_RPC
+
+    def get_error_message(self):
+        return 'Cannot recv data: Connection reset by peer'
+
+
+def test_daemon_lost_mid_plan_is_named(conn, module_runner, monkeypatch):
+    run = module_runner(kvm_network)
+
+    def lost(self, *args):
+        raise _Lost()
+    monkeypatch.setattr(libvirt.virNetwork, 'create', lost)
+    result = run(name='unit-h-lost', ipv4=dict(address='10.79.0.1', prefix=24))
+    msg = failed(result)
+    assert 'test:///default' in msg and 'connection to the libvirt daemon was lost' in msg, msg
+    assert result['actions'] == ["define network 'unit-h-lost'"] and result['changed'] is True
+    assert result['failed_action'] == "start network 'unit-h-lost'"
+
+
+def test_daemon_lost_while_reading_is_named(conn, module_runner, monkeypatch):
+    def lost(self, *args):
+        raise _Lost()
+    monkeypatch.setattr(libvirt.virConnect, 'listAllNetworks', lost)
+    msg = failed(module_runner(kvm_network_info)())
+    assert 'the connection to test:///default was lost' in msg and 'run the task again' in msg, msg
