@@ -107,7 +107,7 @@ options:
   mode:
     description:
       - Mode of the target directory, as a quoted octal string such as V('0755'); permission bits only (up to V('0777')).
-      - An unquoted YAML number is refused (C(mode: 755) reaches the module as the number 755, C(mode: 0755) as 493).
+      - An unquoted YAML number is refused (C(mode=755) reaches the module as the number 755, C(mode=0755) as 493).
     type: raw
   build:
     description:

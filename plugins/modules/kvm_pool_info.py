@@ -14,8 +14,8 @@ description:
   - Lists every storage pool, or the named ones, with their state, sizes, volumes and the same canonical
     model M(kvmops.kvm.kvm_pool) compares with.
   - RV(pools[].params) are M(kvmops.kvm.kvm_pool) options; given back to it, they change nothing.
-  - Never changes anything (the pools are not refreshed: volumes made outside libvirt show after the next
-    M(kvmops.kvm.kvm_volume) task or pool refresh).
+  - Never changes anything. The pools are not refreshed, so volumes made outside libvirt show after the next
+    M(kvmops.kvm.kvm_volume) task or pool refresh.
 author:
   - kvmops.kvm maintainers (@kvmops)
 extends_documentation_fragment:

@@ -104,7 +104,7 @@ options:
   mode:
     description:
       - Mode of the volume's file, as a quoted octal string such as V('0600'); permission bits only (up to V('0777')).
-      - An unquoted YAML number is refused (C(mode: 644) reaches the module as the number 644, C(mode: 0644) as 420).
+      - An unquoted YAML number is refused (C(mode=644) reaches the module as the number 644, C(mode=0644) as 420).
     type: raw
 notes:
   - Permissions of an existing volume are changed only when the module runs on the hypervisor (a local O(uri)).

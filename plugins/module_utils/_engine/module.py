@@ -80,12 +80,8 @@ class KvmModule(object):
             resource.validate()
             self._note_ignored(resource)
             result = self._converge(resource, plan)
-        except PartialFailure as exc:
-            self._fail_partial(exc, resource)
-        except _REPORTED as exc:
-            self._fail_for(exc)
         except Exception as exc:  # pylint: disable=broad-except
-            self._fail_unexpected(exc)
+            self._fail_with(exc, resource)
         self._exit(plan, result)
 
     def run_many(self, resource_class, param_sets, results_key='results'):
@@ -107,12 +103,8 @@ class KvmModule(object):
                 plan = Plan()
                 item = self._converge(resource, plan)
                 results[resource.name] = dict(item, changed=plan.changed, actions=plan.describe(), diff=plan.diff)
-        except PartialFailure as exc:
-            self._fail_partial(exc, None, **{results_key: results})
-        except _REPORTED as exc:
-            self._fail_for(exc, **{results_key: results})
         except Exception as exc:  # pylint: disable=broad-except
-            self._fail_unexpected(exc, **{results_key: results})
+            self._fail_with(exc, None, **{results_key: results})
         self._finish()
         self.ansible.exit_json(changed=any(r['changed'] for r in results.values()), **{results_key: results})
 
@@ -123,10 +115,8 @@ class KvmModule(object):
             reader = reader_class(self)
             reader.validate()
             result = reader.result()
-        except _REPORTED as exc:
-            self._fail_for(exc)
         except Exception as exc:  # pylint: disable=broad-except
-            self._fail_unexpected(exc)
+            self._fail_with(exc, None)
         self._finish()
         self.ansible.exit_json(changed=False, **result)
 
@@ -136,20 +126,29 @@ class KvmModule(object):
             plan.apply()
         return resource.result()
 
+    def _fail_with(self, exc, resource, **details):
+        """Every failure of a run: a step that failed after others, a reported error, or a bug."""
+        if isinstance(exc, PartialFailure):
+            self._fail_partial(exc, resource, **details)
+        if isinstance(exc, _REPORTED):
+            self._fail_for(exc, **details)
+        self._fail_unexpected(exc, **details)
+
     def _note_ignored(self, resource):
         """Options that do nothing in this task are said to do nothing, not silently dropped: everything but
         the object's identity with state: absent, and the absent-only options (purge...) with any other state."""
         spec = self.ansible.argument_spec
         used_when_absent = set(getattr(resource, 'ABSENT_OPTIONS', ())) | set(('name', 'state', 'uri'))
         absent_only = set(getattr(resource, 'ABSENT_ONLY_OPTIONS', ()))
-        params = resource.params
+        params = getattr(resource, 'params', None) or self.params
         given = [key for key in sorted(spec) if params.get(key) is not None
                  and params.get(key) != spec[key].get('default') and key != 'uri']
         if params.get('state') == 'absent':
             ignored = [key for key in given if key not in used_when_absent]
             if ignored:
+                name = getattr(resource, 'name', None) or params.get('name')
                 self.warn('state: absent removes %s; %s do%s nothing then and %s ignored'
-                          % (resource.name, ', '.join(ignored), 'es' if len(ignored) == 1 else '',
+                          % (name, ', '.join(ignored), 'es' if len(ignored) == 1 else '',
                              'is' if len(ignored) == 1 else 'are'))
         else:
             ignored = [key for key in given if key in absent_only]

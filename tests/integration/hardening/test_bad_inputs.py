@@ -41,6 +41,13 @@ def ip4(**kwargs):
     return dict(dict(address='172.30.90.1', prefix=24), **kwargs)
 
 
+OVERLAPPING = [dict(start='172.30.90.10', end='172.30.90.50'), dict(start='172.30.90.40', end='172.30.90.60')]
+
+
+def host(mac_byte, ip_byte):
+    return dict(mac='52:54:00:00:00:%02x' % mac_byte, ip='172.30.90.%d' % ip_byte)
+
+
 # (module, arguments, words the message must hold: the parameter, then what is valid)
 CASES = [
     # ---- kvm_network
@@ -66,8 +73,7 @@ CASES = [
      ['ipv4.dhcp.ranges[0]', 'after end']),
     ('kvm_network', dict(name='kvmth-n', ipv4=ip4(dhcp=dict(ranges=[dict(start='172.30.90.1', end='172.30.90.10')]))),
      ['ipv4.dhcp.ranges[0]', "network's own address"]),
-    ('kvm_network', dict(name='kvmth-n', ipv4=ip4(dhcp=dict(ranges=[dict(start='172.30.90.10', end='172.30.90.50'),
-                                                                  dict(start='172.30.90.40', end='172.30.90.60')]))),
+    ('kvm_network', dict(name='kvmth-n', ipv4=ip4(dhcp=dict(ranges=OVERLAPPING))),
      ['ipv4.dhcp.ranges[1]', 'must not share']),
     ('kvm_network', dict(name='kvmth-n', ipv4=ip4(dhcp=dict(ranges=[dict(start='172.30.90.10')]))),
      ['end', 'ranges']),
@@ -75,16 +81,13 @@ CASES = [
      ['ipv4.dhcp.hosts[0].mac', 'six hex pairs']),
     ('kvm_network', dict(name='kvmth-n', ipv4=ip4(dhcp=dict(hosts=[dict(mac='01:54:00:00:00:01', ip='172.30.90.5')]))),
      ['ipv4.dhcp.hosts[0].mac', 'unicast']),
-    ('kvm_network', dict(name='kvmth-n', ipv4=ip4(dhcp=dict(hosts=[dict(mac='52:54:00:00:00:01', ip='172.30.90.5'),
-                                                                 dict(mac='52:54:00:00:00:01', ip='172.30.90.6')]))),
+    ('kvm_network', dict(name='kvmth-n', ipv4=ip4(dhcp=dict(hosts=[host(1, 5), host(1, 6)]))),
      ['ipv4.dhcp.hosts[1].mac', 'already used']),
-    ('kvm_network', dict(name='kvmth-n', ipv4=ip4(dhcp=dict(hosts=[dict(mac='52:54:00:00:00:01', ip='172.30.90.5'),
-                                                                 dict(mac='52:54:00:00:00:02', ip='172.30.90.5')]))),
+    ('kvm_network', dict(name='kvmth-n', ipv4=ip4(dhcp=dict(hosts=[host(1, 5), host(2, 5)]))),
      ['ipv4.dhcp.hosts[1].ip', 'already given']),
     ('kvm_network', dict(name='kvmth-n', ipv4=ip4(dhcp=dict(hosts=[dict(mac='52:54:00:00:00:01', ip='172.30.90.1')]))),
      ['ipv4.dhcp.hosts[0].ip', "network's own address"]),
-    ('kvm_network', dict(name='kvmth-n', ipv4=ip4(dhcp=dict(hosts=[dict(mac='52:54:00:00:00:01', ip='172.30.90.5',
-                                                                      name='bad_name!')]))),
+    ('kvm_network', dict(name='kvmth-n', ipv4=ip4(dhcp=dict(hosts=[dict(host(1, 5), name='bad_name!')]))),
      ['ipv4.dhcp.hosts[0].name', 'host or domain name']),
     ('kvm_network', dict(name='kvmth-n', ipv4=ip4(dhcp='yes')), ['dhcp', 'mapping']),
     ('kvm_network', dict(name='kvmth-n', ipv6=dict(address='fd00:90::1', prefix=64, dhcp=dict(
@@ -358,6 +361,6 @@ def test_bad_input(conn, world, tally, index):
     changed = differences(before, snapshot(conn))
     outcome = classify(result, words, changed)
     tally[(module, index)] = outcome
-    assert outcome == 'clear', '%s %r -> %s: %s %s (%.1fs)' % (module, args, outcome, result.get('msg'), changed,
-                                                                 time.time() - started)
+    took = time.time() - started
+    assert outcome == 'clear', '%s %r -> %s: %s %s (%.1fs)' % (module, args, outcome, result.get('msg'), changed, took)
     assert re.search(r"\b%s\b" % re.escape(words[0].split('.')[0].split('[')[0]), result['msg']), result['msg']

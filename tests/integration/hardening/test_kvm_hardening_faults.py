@@ -41,7 +41,7 @@ def finish(proc, record):
 
 
 def together(module, args, count=2):
-    runs = [start(module, args) for _ in range(count)]
+    runs = [start(module, args) for _index in range(count)]
     return [finish(proc, record) for proc, record in runs]
 
 

@@ -6,7 +6,7 @@ import pytest
 libvirt = pytest.importorskip('libvirt')
 
 from ansible_collections.kvmops.kvm.plugins.modules import (  # noqa: E402
-    kvm_domain, kvm_domain_info, kvm_network, kvm_network_info, kvm_pool, kvm_pool_info, kvm_volume, kvm_volume_info)
+    kvm_domain, kvm_domain_info, kvm_network, kvm_network_info, kvm_pool_info, kvm_volume, kvm_volume_info)
 
 POOL = 'default-pool'
 
@@ -100,8 +100,8 @@ def test_domain_info_lists_and_round_trips(conn, module_runner, libvirt_calls):
     assert libvirt_calls.capability_queries() == []
     guest = found['domains'][0]
     assert guest['state'] == 'running' and guest['memory'] == 128
-    assert guest['params']['interfaces'] == [{'network': 'default', 'mac': '52:54:00:66:00:01', 'model': 'virtio',
-                                               'link_state': 'up'}]
+    nic = {'network': 'default', 'mac': '52:54:00:66:00:01', 'model': 'virtio', 'link_state': 'up'}
+    assert guest['params']['interfaces'] == [nic]
     assert 's3cret-u' not in repr(found)
     assert snapshot(conn) == before
     params = guest['params']

@@ -63,7 +63,8 @@ def test_domain_no_op_converge_stays_small(conn, module_runner, libvirt_calls):
 def test_domain_changed_values_are_checked_against_the_host_once(conn, module_runner, libvirt_calls):
     run = module_runner(kvm_domain)
     run(**GUEST)
-    changed = dict(GUEST, vcpus=2, max_vcpus=2, firmware='bios', cpu=dict(mode='custom', model='qemu64'))
+    changed = dict(GUEST)
+    changed.update(vcpus=2, max_vcpus=2, firmware='bios', cpu=dict(mode='custom', model='qemu64'))
     counted(libvirt_calls, run, **changed)
     assert libvirt_calls.capability_queries() == ['conn.getDomainCapabilities']
     counted(libvirt_calls, run, **dict(changed, machine='pc'))   # an alias needs the machine list
@@ -76,7 +77,9 @@ def test_domain_changed_values_are_checked_against_the_host_once(conn, module_ru
 
 def test_a_new_machine_type_needs_one_machine_list(conn, module_runner, libvirt_calls):
     run = module_runner(kvm_domain)
-    counted(libvirt_calls, run, **dict(GUEST, machine='pc', vcpus=2))
+    new = dict(GUEST)
+    new.update(machine='pc', vcpus=2)
+    counted(libvirt_calls, run, **new)
     assert sorted(libvirt_calls.capability_queries()) == ['conn.getCapabilities', 'conn.getDomainCapabilities']
 
 

@@ -109,7 +109,7 @@ def pool_options(draw):
         if draw(st.booleans()):
             params[key] = draw(st.integers(0, 65534))
     if draw(st.booleans()):
-        params['mode'] = '0%o%o%o' % tuple(draw(st.integers(0, 7)) for _ in range(3))
+        params['mode'] = '0%o%o%o' % tuple(draw(st.integers(0, 7)) for _digit in range(3))
     if pool_type == 'netfs':
         params['source'] = {'host': draw(NAME), 'path': '/export/' + draw(NAME)}
         if draw(st.booleans()):
