@@ -221,7 +221,11 @@ options:
     type: dict
     suboptions:
       user_data:
-        description: C(user-data); a dict becomes C(#cloud-config), a string is used as it is.
+        description:
+          - C(user-data); a dict becomes C(#cloud-config), a string is used as it is.
+          - It often carries passwords and keys, so it is C(no_log) - Ansible hides its values wherever they would
+            appear in the task's output (the guest's own name excepted), and the diff names the seed's files only.
+          - The seed ISO is written with mode V(0600), owned by the user QEMU runs as.
         type: raw
       meta_data:
         description: C(meta-data); defaults to instance-id and local-hostname set to the guest's name.
@@ -298,7 +302,9 @@ EXAMPLES = r'''
     wait_for: ip
   register: web1
 
-- name: More memory, live (max_memory leaves room for it)
+# Raising the ceiling (max_memory) needs a restart, which restart: true allows; from then on memory up to
+# 4 GiB changes live (balloon), without one
+- name: More memory, and room to add more later without a restart
   kvmops.kvm.kvm_domain:
     name: web1
     memory: 3GiB
@@ -444,7 +450,7 @@ def argument_spec():
             port=dict(type='int'),
             password=dict(type='str', no_log=True))),
         cloud_init=dict(type='dict', options=dict(
-            user_data=dict(type='raw'),
+            user_data=dict(type='raw', no_log=True),
             meta_data=dict(type='raw'),
             network_config=dict(type='raw'),
             directory=dict(type='path', default='/var/lib/libvirt/images'))),

@@ -43,7 +43,8 @@ options:
   autostart:
     description:
       - Start the network when the libvirt daemon starts.
-      - Defaults to V(true) with O(state=active); otherwise left as it is unless given.
+      - When a network is created with O(state=active), defaults to V(true); an existing network's autostart is
+        changed only when this is given.
     type: bool
   mode:
     description:

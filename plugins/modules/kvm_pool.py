@@ -49,7 +49,8 @@ options:
   autostart:
     description:
       - Start the pool when the libvirt daemon starts.
-      - Defaults to V(true) with O(state=active); otherwise left as it is unless given.
+      - When a pool is created with O(state=active), defaults to V(true); an existing pool's autostart is
+        changed only when this is given.
     type: bool
   type:
     description:
@@ -104,7 +105,9 @@ options:
     description: Group of the target directory, a group name or numeric ID (as for O(owner)).
     type: raw
   mode:
-    description: Mode of the target directory, as an octal string such as V('0755').
+    description:
+      - Mode of the target directory, as a quoted octal string such as V('0755'); permission bits only (up to V('0777')).
+      - An unquoted YAML number is refused (C(mode=755) reaches the module as the number 755, C(mode=0755) as 493).
     type: raw
   build:
     description:

@@ -47,8 +47,11 @@ options:
   capacity:
     description:
       - The virtual size of the volume (what the guest sees; for qcow2, not the space it takes on disk).
-      - A number of MiB, or a size with a unit such as V(10G), V(10GiB), V(512MiB) (V(G) means GiB; V(GB)
-        means 10^9 bytes).
+      - A size with a unit such as V(10G), V(10GiB), V(512MiB), V(1000B) (V(G) means GiB; V(GB) means 10^9
+        bytes), or a bare number of bytes, the unit RV(volume.capacity) is returned in, so a returned value can
+        be given back as it is. A bare number under 1 MiB is refused as surely meant in another unit.
+      - A new volume, or the growth of an existing one, must fit in the pool's free space; otherwise the task
+        fails before anything changes, naming the pool and both sizes.
       - Required for a new volume without O(backing) or O(source); otherwise it defaults to the size of the
         backing image or source, and must not be smaller.
       - Sizes are compared in bytes, rounded up to whole 512-byte sectors (4 MiB extents in V(logical) pools).
@@ -99,7 +102,9 @@ options:
     description: Group of the volume's file, a group name or numeric ID.
     type: raw
   mode:
-    description: Mode of the volume's file, as an octal string such as V('0600').
+    description:
+      - Mode of the volume's file, as a quoted octal string such as V('0600'); permission bits only (up to V('0777')).
+      - An unquoted YAML number is refused (C(mode=644) reaches the module as the number 644, C(mode=0644) as 420).
     type: raw
 notes:
   - Permissions of an existing volume are changed only when the module runs on the hypervisor (a local O(uri)).
@@ -120,6 +125,8 @@ EXAMPLES = r'''
     name: web1.qcow2
     capacity: 20G
 
+# The checksum below is a placeholder: use the image's real one (Debian publishes SHA512SUMS beside it);
+# a wrong checksum creates nothing
 - name: A cloud image, downloaded once and verified before use
   kvmops.kvm.kvm_volume:
     pool: default
@@ -189,6 +196,10 @@ volume:
       description: Virtual size in bytes.
       type: int
       sample: 10737418240
+    capacity_human:
+      description: The virtual size in binary units, for people (RV(volume.capacity) is what to feed back).
+      type: str
+      sample: 10 GiB
     allocation:
       description: Bytes it takes on disk.
       type: int

@@ -10,7 +10,7 @@ import os
 
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine import xml as _xml
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.deps import libvirt
-from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import ParameterError
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import KvmError, ParameterError
 from ansible_collections.kvmops.kvm.plugins.module_utils._host.cpu import kvm_usable_here
 
 
@@ -77,7 +77,13 @@ class HostChecks(object):
         try:
             return self.module.capabilities.domain(domain_type)
         except libvirt.libvirtError as exc:
-            raise ParameterError('type', "the host offers no '%s' guests: %s" % (domain_type, exc.get_error_message()))
+            if self.module.params.get('type') in ('kvm', 'qemu'):
+                raise ParameterError('type', "the host offers no '%s' guests: %s" % (domain_type, exc.get_error_message()))
+            # the user chose nothing: the host is what cannot run guests, say so rather than blame an option
+            raise KvmError('check', 'hypervisor', self.module.params['uri'],
+                           "it cannot run guests: libvirt offers no '%s' domain capabilities (%s); is QEMU installed "
+                           "there (Debian: qemu-system-x86, RHEL: qemu-kvm)? kvmops.kvm.kvm_host checks and sets up a "
+                           "host" % (domain_type, exc.get_error_message()))
 
     def _machine(self):
         machine = self.desired.get('machine')

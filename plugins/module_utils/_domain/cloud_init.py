@@ -13,6 +13,8 @@ import tempfile
 import traceback
 
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import MissingLibrary
+# the seed's owner is QEMU's user, which kvm_host's QEMU facts already know how to find
+from ansible_collections.kvmops.kvm.plugins.module_utils._host.qemu import qemu_user
 
 try:
     import pycdlib
@@ -89,7 +91,12 @@ def write_seed(path, files):
     os.close(handle)
     try:
         iso.write(temporary)
-        os.chmod(temporary, 0o644)
+        # user-data holds secrets: readable by QEMU's user only (libvirt's dynamic ownership would hand it
+        # over at start anyway; owning it already works where that is off)
+        os.chmod(temporary, 0o600)
+        user = qemu_user()
+        if user is not None and os.geteuid() == 0:
+            os.chown(temporary, user.pw_uid, user.pw_gid)
         os.rename(temporary, path)
     finally:
         iso.close()

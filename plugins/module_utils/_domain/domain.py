@@ -37,6 +37,9 @@ class Domain(Resource):
 
     KIND = KIND
     uses_events = True
+    KIND = KIND
+    ABSENT_OPTIONS = ('remove_storage',)        # what state: absent uses besides the name
+    ABSENT_ONLY_OPTIONS = ('remove_storage',)   # what only state: absent uses
 
     def __init__(self, module, params=None):
         super(Domain, self).__init__(module, params)
@@ -67,6 +70,12 @@ class Domain(Resource):
         else:
             self.desired = spec.from_options(self.params)
         if self.params.get('cloud_init') is not None:
+            # user_data is no_log: Ansible would hide each of its values everywhere in the output, the guest's
+            # name (public in every result) and tiny tokens included; those are no secrets
+            no_log = self.module.ansible.no_log_values
+            for value in list(no_log):
+                if value == self.name or len(value) <= 3:
+                    no_log.discard(value)
             directory = self.params['cloud_init'].get('directory') or SEED_DIRECTORY
             self.seed_path = os.path.join(directory, '%s-cidata.iso' % self.name)
             self.seed_files = seed_files(self.name, self.params['cloud_init'])

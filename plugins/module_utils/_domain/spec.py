@@ -9,6 +9,8 @@ __metaclass__ = type
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine import validate as check
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine import xml as _xml
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import ParameterError
+# guest disks are pool volumes: kvm_volume's rule for their names is shared, not copied
+from ansible_collections.kvmops.kvm.plugins.module_utils._storage.volume_model import volume_name
 
 # options that describe the guest (everything else steers the run)
 TYPED_OPTIONS = ('memory', 'max_memory', 'vcpus', 'max_vcpus', 'cpu', 'machine', 'firmware', 'boot', 'kernel',
@@ -39,6 +41,9 @@ def _disk(index, item, used_targets):
     if item.get('volume'):
         if not item.get('pool'):
             raise ParameterError(at + '.pool', 'a volume needs the pool it lives in')
+        check.object_name(at + '.pool', item['pool'])
+        # a volume is a file in its pool's directory: its name is the one kvm_volume accepts
+        volume_name(at + '.volume', item['volume'])
         disk['pool'], disk['volume'] = item['pool'], item['volume']
         disk['path'] = None
     elif item.get('path'):
@@ -96,8 +101,12 @@ def _graphics(graphics):
     port = graphics.get('port')
     if port is not None and port != -1:
         check.integer_range('graphics.port', port, 5900, 65535)
-    return {'type': kind, 'listen': listen, 'port': None if port in (None, -1) else port,
-            'password': graphics.get('password')}
+    password = graphics.get('password')
+    if password is not None and kind == 'vnc' and len(password) > 8:
+        # libvirt refuses it only at define, after other steps ran; VNC's own protocol limit
+        raise ParameterError('graphics.password', 'a VNC password has at most 8 characters (this one has %d); '
+                                                  'SPICE takes longer ones' % len(password))
+    return {'type': kind, 'listen': listen, 'port': None if port in (None, -1) else port, 'password': password}
 
 
 def from_options(params):

@@ -6,16 +6,24 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+import traceback
+
+from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.aftermath import describe_failure
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.argspec import CheckedModule
 
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.capabilities import Capabilities
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.deps import libvirt, missing_dependency
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.connection import (
-    CONNECTION_ARGUMENT_SPEC, open_connection, is_local_uri)
+    CONNECTION_ARGUMENT_SPEC, connection_lost, lost_message, open_connection, is_local_uri)
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import (
     KvmError, MissingLibrary, ParameterError, libvirt_reason)
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.events import start_event_loop
-from ansible_collections.kvmops.kvm.plugins.module_utils._engine.plan import Plan
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.plan import PartialFailure, Plan
+
+
+_REPORTED = (MissingLibrary, ParameterError, KvmError, libvirt.libvirtError)
 
 
 class KvmModule(object):
@@ -26,7 +34,7 @@ class KvmModule(object):
         """libraries_required=False: the resource runs without libvirt-python and lxml (it checks itself)."""
         spec = dict(CONNECTION_ARGUMENT_SPEC)
         spec.update(argument_spec)
-        self.ansible = AnsibleModule(argument_spec=spec, supports_check_mode=True, **kwargs)
+        self.ansible = CheckedModule(argument_spec=spec, supports_check_mode=True, **kwargs)
         self.params = self.ansible.params
         self.check_mode = self.ansible.check_mode
         self.warnings = []
@@ -67,12 +75,14 @@ class KvmModule(object):
         """Converge the one object the module's parameters describe."""
         plan = Plan()
         self.uses_events = getattr(resource_class, 'uses_events', False)
+        resource = None
         try:
             resource = resource_class(self)
             resource.validate()
+            self._note_ignored(resource)
             result = self._converge(resource, plan)
-        except (MissingLibrary, ParameterError, KvmError, libvirt.libvirtError) as exc:
-            self._fail_for(exc)
+        except Exception as exc:  # pylint: disable=broad-except
+            self._fail_with(exc, resource)
         self._exit(plan, result)
 
     def run_many(self, resource_class, param_sets, results_key='results'):
@@ -94,16 +104,83 @@ class KvmModule(object):
                 plan = Plan()
                 item = self._converge(resource, plan)
                 results[resource.name] = dict(item, changed=plan.changed, actions=plan.describe(), diff=plan.diff)
-        except (MissingLibrary, ParameterError, KvmError, libvirt.libvirtError) as exc:
-            self._fail_for(exc, **{results_key: results})
+        except Exception as exc:  # pylint: disable=broad-except
+            self._fail_with(exc, None, **{results_key: results})
         self._finish()
         self.ansible.exit_json(changed=any(r['changed'] for r in results.values()), **{results_key: results})
+
+    def run_info(self, reader_class):
+        """Report objects without changing anything: reader_class(module) validates its input, then result()
+        gives what the module returns (changed is always false)."""
+        try:
+            reader = reader_class(self)
+            reader.validate()
+            result = reader.result()
+        except Exception as exc:  # pylint: disable=broad-except
+            self._fail_with(exc, None)
+        self._finish()
+        self.ansible.exit_json(changed=False, **result)
 
     def _converge(self, resource, plan):
         resource.plan(plan)
         if not self.check_mode:
             plan.apply()
         return resource.result()
+
+    def _fail_with(self, exc, resource, **details):
+        """Every failure of a run: a step that failed after others, a reported error, or a bug."""
+        if isinstance(exc, PartialFailure):
+            self._fail_partial(exc, resource, **details)
+        if isinstance(exc, _REPORTED):
+            self._fail_for(exc, **details)
+        self._fail_unexpected(exc, **details)
+
+    def _note_ignored(self, resource):
+        """Options that do nothing in this task are said to do nothing, not silently dropped: everything but
+        the object's identity with state: absent, and the absent-only options (purge...) with any other state."""
+        spec = self.ansible.argument_spec
+        used_when_absent = set(getattr(resource, 'ABSENT_OPTIONS', ())) | set(('name', 'state', 'uri'))
+        absent_only = set(getattr(resource, 'ABSENT_ONLY_OPTIONS', ()))
+        params = getattr(resource, 'params', None) or self.params
+        given = [key for key in sorted(spec) if params.get(key) is not None
+                 and params.get(key) != spec[key].get('default') and key != 'uri']
+        if params.get('state') == 'absent':
+            ignored = [key for key in given if key not in used_when_absent]
+            if ignored:
+                name = getattr(resource, 'name', None) or params.get('name')
+                self.warn('state: absent removes %s; %s do%s nothing then and %s ignored'
+                          % (name, ', '.join(ignored), 'es' if len(ignored) == 1 else '',
+                             'is' if len(ignored) == 1 else 'are'))
+        else:
+            ignored = [key for key in given if key in absent_only]
+            if ignored:
+                self.warn('%s only act%s with state: absent; with state: %s %s ignored'
+                          % (', '.join(ignored), 's' if len(ignored) == 1 else '', params.get('state'),
+                             'it is' if len(ignored) == 1 else 'they are'))
+
+    def _fail_partial(self, exc, resource, **details):
+        """A step failed after others were applied: say which, and the state the objects are left in."""
+        details.update(exc.details)
+        left = {}
+        if exc.details.get('connection_lost'):
+            self._conn = None
+        if self._conn is not None:
+            kind = getattr(resource, 'KIND', None)
+            name = getattr(resource, 'label', None) or getattr(resource, 'name', None)
+            left = describe_failure(self._conn, kind, name, exc.failed)
+        msg = str(exc)
+        if exc.details.get('connection_lost'):
+            msg += ' (uri %s)' % self.params['uri']
+        if left:
+            msg += '; left: %s' % ', '.join("%s is %s" % (label, state) for label, state in sorted(left.items()))
+        self._finish()
+        self.ansible.fail_json(msg=msg, changed=bool(exc.done), actions=[a.describe() for a in exc.done],
+                               failed_action=exc.failed.describe(), state_left=left, **details)
+
+    def _fail_unexpected(self, exc, **details):
+        """A bug: said as one, with the traceback where Ansible shows it (-vvv), never as a bare crash."""
+        self._fail('unexpected error in kvmops.kvm (a bug, please report it with this message): %s: %s'
+                   % (type(exc).__name__, exc), exception=traceback.format_exc(), **details)
 
     def _fail_for(self, exc, **details):
         """Turn the engine's exceptions into a failure."""
@@ -114,6 +191,9 @@ class KvmModule(object):
         if isinstance(exc, KvmError):
             details.update(exc.details)
             self._fail(str(exc), **details)
+        if connection_lost(exc):
+            self._conn = None   # nothing to close
+            self._fail(lost_message(self.params['uri'], libvirt_reason(exc)), **details)
         self._fail('libvirt operation failed: %s' % libvirt_reason(exc), **details)
 
     def _close(self):

@@ -30,6 +30,9 @@ def parse_definition(text, kind, name, parameter='xml'):
         raise ParameterError(parameter, 'not well-formed XML: %s' % exc)
     if root.tag != kind:
         raise ParameterError(parameter, 'the root element is <%s>; a %s definition starts with <%s>' % (root.tag, kind, kind))
+    if not (root.findtext('name') or '').strip():
+        raise ParameterError(parameter, "the XML has no <name>: add <name>%s</name> (the name option and the XML "
+                                        "must agree)" % name)
     if root.findtext('name') != name:
         raise ParameterError(parameter, "the XML names the %s '%s' but name is '%s'" % (kind, root.findtext('name'), name))
     return root

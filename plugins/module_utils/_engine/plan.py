@@ -10,6 +10,7 @@ skipped in check mode, so check mode predicts the run exactly.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.connection import connection_lost
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.deps import libvirt
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import KvmError, libvirt_reason
 
@@ -32,7 +33,14 @@ class Action(object):
         try:
             self.run()
         except libvirt.libvirtError as exc:
+            if connection_lost(exc):
+                raise KvmError(self.verb, self.kind, self.name, 'the connection to the libvirt daemon was lost (%s): '
+                               'it stopped or restarted; run the task again once it answers' % libvirt_reason(exc),
+                               connection_lost=True)
             raise KvmError(self.verb, self.kind, self.name, libvirt_reason(exc))
+        except (OSError, IOError) as exc:   # host files: seed ISOs, permissions, downloads
+            raise KvmError(self.verb, self.kind, self.name, '%s%s' % (
+                exc.strerror or exc, ' (%s)' % exc.filename if getattr(exc, 'filename', None) else ''))
 
 
 def _set_path(tree, path, value):
@@ -50,6 +58,8 @@ class Plan(object):
         self._before = {}
         self._after = {}
         self.pending = []   # differences that need a restart to take effect
+        self.done = []      # actions applied, in order
+        self.failed = None  # the action that failed, when one did
 
     def difference(self, path, before, after):
         """Record that the compared field at dotted `path` goes from `before` to `after`."""
@@ -71,5 +81,27 @@ class Plan(object):
         return [action.describe() for action in self.actions]
 
     def apply(self):
+        """Run the actions in order; on a failure, `done` holds the ones applied and `failed` the one that
+        failed (a PartialFailure is raised, carrying both, so the result can tell what happened)."""
         for action in self.actions:
-            action.apply()
+            try:
+                action.apply()
+            except KvmError as exc:
+                self.failed = action
+                raise PartialFailure(exc, self.done, action)
+            self.done.append(action)
+
+
+class PartialFailure(KvmError):
+    """An action failed: the message says what was done before it, the details list it."""
+
+    def __init__(self, error, done, failed):
+        self.error = error
+        self.done = list(done)
+        self.failed = failed
+        reason = error.reason
+        if done:
+            reason = '%s (done before it: %s)' % (reason, '; '.join(a.describe() for a in done))
+        else:
+            reason = '%s (nothing was changed before it)' % reason
+        super(PartialFailure, self).__init__(error.action, error.kind, error.name, reason, **error.details)

@@ -53,6 +53,11 @@ def _resolve_user(name):
         return None
 
 
+def qemu_user():
+    """The passwd entry of the user QEMU runs as here (qemu.conf, else the build default), or None."""
+    return _resolve_user(configured_identity(_files.read_text(QEMU_CONF))[0])
+
+
 def _resolve_group(name, user):
     if name is None:
         return user.pw_gid if user is not None else None

@@ -56,7 +56,9 @@ def _sorted_ranges(ranges):
 
 def _read_ip(element):
     address = ipaddress.ip_address(text_type(element.get('address')))
-    model = {'address': text_type(address), 'prefix': _prefix_of(element, address), 'dhcp': None}
+    # no <dhcp> and an empty one (libvirt drops it) both mean "no ranges, no hosts"
+    model = {'address': text_type(address), 'prefix': _prefix_of(element, address),
+             'dhcp': {'ranges': [], 'hosts': []}}
     dhcp = element.find('dhcp')
     if dhcp is not None:
         ranges = [{'start': text_type(ipaddress.ip_address(text_type(r.get('start')))),
@@ -143,7 +145,7 @@ def _check_usable(where, address, subnet, gateway, what):
 
 
 def _ranges(where, ranges, subnet, gateway):
-    result = []
+    result, seen = [], []
     for index, item in enumerate(ranges):
         at = '%s[%d]' % (where, index)
         start = check.ip_address(at + '.start', item.get('start'), subnet.version)
@@ -158,6 +160,11 @@ def _ranges(where, ranges, subnet, gateway):
         if start <= gateway <= end:
             raise ParameterError(at, 'range %s-%s covers the network\'s own address %s: DHCP would hand it out'
                                  % (start, end, gateway))
+        for other_at, other_start, other_end in seen:
+            if start <= other_end and other_start <= end:
+                raise ParameterError(at, 'range %s-%s overlaps range %s-%s of %s: DHCP ranges must not share '
+                                         'addresses' % (start, end, other_start, other_end, other_at))
+        seen.append((at, start, end))
         result.append({'start': text_type(start), 'end': text_type(end)})
     return _sorted_ranges(result)
 
@@ -201,7 +208,7 @@ def _ip_option(family, ip):
     address, subnet = _subnet(family, ip, family)
     model = {'address': text_type(address), 'prefix': subnet.prefixlen}
     dhcp = ip.get('dhcp')
-    if dhcp is not None:
+    if dhcp is not None and (dhcp.get('ranges') is not None or dhcp.get('hosts') is not None):
         # ranges and hosts first: when they disagree with the address, the message names both
         model['dhcp'] = {}
         if dhcp.get('ranges') is not None:

@@ -74,6 +74,7 @@ class Network(Resource):
             return
         if self.params.get('xml'):
             self.desired, root = model.from_xml(self.name, self.params['xml'])
+            self._given_root = root
             self.extra = model.extra_elements(root)
             self.desired = self._validated_xml_model(self.desired)
         else:
@@ -125,6 +126,39 @@ class Network(Resource):
                 if subnet.overlaps(their_subnet):
                     raise ParameterError('ipv4', '%s overlaps %s of network \'%s\'' % (subnet, their_subnet, other.name()))
 
+    def _check_merged(self, config):
+        """What the network keeps and what is given must make a valid network together: a new subnet must
+        still hold the DHCP ranges and hosts that are not given anew (libvirt would refuse the definition)."""
+        for family in model.FAMILIES:
+            want, have = self.desired.get(family), config.get(family)
+            if not want or not have:
+                continue
+            result = merged(have, want)
+            dhcp = result.get('dhcp') or {}
+            kept = [key for key in ('ranges', 'hosts') if key not in (want.get('dhcp') or {}) and dhcp.get(key)]
+            if not kept:
+                continue
+            options = {'address': result['address'], 'prefix': result['prefix'],
+                       'dhcp': {'ranges': dhcp.get('ranges') or [], 'hosts': dhcp.get('hosts') or []}}
+            try:
+                model.from_options({family: options})
+            except ParameterError as exc:
+                raise ParameterError(family, "network '%s' keeps its DHCP %s, which do not fit %s/%s: %s; give "
+                                             "%s for the new subnet too" % (
+                                                 self.name, ' and '.join(kept), result['address'], result['prefix'],
+                                                 exc.problem, ' and '.join('%s.dhcp.%s' % (family, k) for k in kept)))
+
+    def _check_uuid(self, config_root):
+        """A full xml naming another UUID describes another network, even under this name."""
+        if not self.params.get('xml'):
+            return
+        given = (self._given_root.findtext('uuid') or '').strip().lower()
+        have = (config_root.findtext('uuid') or '').strip().lower()
+        if given and have and given != have:
+            raise ParameterError('xml', "the XML's <uuid> %s is not the UUID of the existing network '%s' (%s): a "
+                                        "network keeps its UUID; drop <uuid> from the XML or give %s"
+                                 % (given, self.name, have, have))
+
     # ------------------------------------------------------------ reading the live state
 
     def _lookup(self):
@@ -154,6 +188,11 @@ class Network(Resource):
 
     def _plan_create(self, plan):
         self._check_conflicts(None)
+        mode = self.desired.get('mode', 'nat')
+        if mode in ('nat', 'route', 'open') and not (self.desired.get('ipv4') or self.desired.get('ipv6')):
+            raise ParameterError('ipv4', "a new %s network routes a subnet for its guests: give ipv4 (or ipv6) with "
+                                         "address and prefix, e.g. ipv4: {address: 192.168.100.1, prefix: 24}; a "
+                                         "network without addresses is mode: isolated" % mode)
         root = model.new_definition(self.name, self.desired)
         plan.difference('state', 'absent', self.state)
         for key, value in sorted(model.read(root).items()):
@@ -177,12 +216,16 @@ class Network(Resource):
         config_root = self.persistent_definition(self.net, libvirt.VIR_NETWORK_XML_INACTIVE)
         config = model.read(config_root)
         self._check_conflicts(config)
+        self._check_merged(config)
+        self._check_uuid(config_root)
         config_diffs = self._plan_definition(plan, config, config_root, persistent)
         if active and self.state in ('active', 'present'):
             live_root = _xml.parse(self.net.XMLDesc(0)) if persistent else config_root
             self._plan_live(plan, live_root, recorded=set(d.path for d in config_diffs))
         runs_after = self._plan_state(plan, active)
-        autostart_now = self.plan_autostart(plan, lambda: self.net, self.net.autostart(), self.wanted_autostart())
+        # an existing network keeps its autostart unless `autostart` is given (state defaults to active)
+        autostart_now = self.plan_autostart(plan, lambda: self.net, self.net.autostart(),
+                                            self.wanted_autostart(default_when_active=False))
         live_model = merged(config, self.desired)
         self._predicted = dict(uuid=self.net.UUIDString(), bridge=live_model.get('bridge'), active=runs_after,
                                autostart=autostart_now, persistent=True)

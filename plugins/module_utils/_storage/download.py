@@ -58,20 +58,36 @@ def _open(url):
         raise DownloadError('cannot download %s: %s' % (url, exc))
 
 
+def _declared_length(response):
+    """The Content-Length the server announced, or None."""
+    try:
+        value = response.headers.get('Content-Length') if hasattr(response, 'headers') else None
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
 def download(url, checksum, directory=None):
     """Fetch url into a temporary file, verify it, return its path (the caller removes it)."""
     response = _open(url)
     algorithm, expected = checksum
     digest = hashlib.new(algorithm)
     descriptor, path = tempfile.mkstemp(prefix='kvmops-download-', dir=directory)
+    expected_length = _declared_length(response)
+    received = 0
     try:
         try:
             with os.fdopen(descriptor, 'wb') as stream:
                 for chunk in iter(lambda: response.read(CHUNK), b''):
                     digest.update(chunk)
                     stream.write(chunk)
+                    received += len(chunk)
         except (IOError, OSError) as exc:
             raise DownloadError('downloading %s broke off: %s' % (url, exc))
+        # a server that closes early ends the body without an error: the length it announced tells
+        if expected_length is not None and received != expected_length:
+            raise DownloadError('downloading %s broke off after %d of %d bytes; the partial file was discarded'
+                                % (url, received, expected_length))
         if digest.hexdigest() != expected:
             raise DownloadError('the %s of %s is %s, not the expected %s: the download was discarded'
                                 % (algorithm, url, digest.hexdigest(), expected))

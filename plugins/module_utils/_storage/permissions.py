@@ -12,8 +12,9 @@ import os
 import pwd
 import re
 
-from ansible.module_utils.six import integer_types, string_types
+from ansible.module_utils.six import integer_types
 
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine import validate as check
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import KvmError, ParameterError
 
 KEYS = ('owner', 'group', 'mode')
@@ -34,9 +35,9 @@ def canonical_mode(value):
 
 def identity(parameter, value, local, kind):
     """A user or group (name or number) as a numeric ID; names resolve only on the pool's own host."""
-    if isinstance(value, integer_types) and not isinstance(value, bool) or (
-            isinstance(value, string_types) and value.strip().isdigit()):
-        return int(value)
+    number = check.numeric_id(parameter, value, kind)
+    if number is not None:
+        return number
     if not local:
         raise ParameterError(parameter, "'%s': give a numeric %s ID when the pool's host is remote (names "
                                         "resolve on the host the module runs on)" % (value, kind))
@@ -54,11 +55,7 @@ def given(params, local, example_mode):
     if params.get('group') is not None:
         found['group'] = identity('group', params['group'], local, 'group')
     if params.get('mode') is not None:
-        try:
-            found['mode'] = canonical_mode(params['mode'])
-        except ValueError:
-            raise ParameterError('mode', "'%s' is not an octal mode: use a string such as '%s'"
-                                 % (params['mode'], example_mode))
+        found['mode'] = check.file_mode('mode', params['mode'])
     return found
 
 

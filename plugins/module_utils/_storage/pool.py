@@ -50,6 +50,8 @@ class Pool(Resource):
     """One storage pool."""
 
     KIND = KIND
+    ABSENT_OPTIONS = ('purge',)
+    ABSENT_ONLY_OPTIONS = ('purge',)
 
     def __init__(self, module, params=None):
         super(Pool, self).__init__(module, params)
@@ -101,6 +103,11 @@ class Pool(Resource):
 
     def _check_target_exists(self):
         """A start on a missing directory fails after the definition changed: refuse before that."""
+        given = self.desired.get('path')
+        if given and self.module.is_local and self.pool_type != 'logical' and os.path.lexists(given) \
+                and not os.path.isdir(given):
+            raise ParameterError('path', "'%s' exists and is not a directory: a %s pool's target path is a directory"
+                                 % (given, self.pool_type))
         if self.params['build'] or not self.module.is_local or self.pool_type == 'logical':
             return
         if not self._will_start():
@@ -185,7 +192,9 @@ class Pool(Resource):
     def _plan_update(self, plan):
         active = bool(self.pool.isActive())
         running = self._plan_state(plan, active, self._plan_definition(plan, active))
-        autostart_now = self.plan_autostart(plan, lambda: self.pool, self.pool.autostart(), self.wanted_autostart())
+        # an existing pool keeps its autostart unless `autostart` is given (state defaults to active)
+        autostart_now = self.plan_autostart(plan, lambda: self.pool, self.pool.autostart(),
+                                            self.wanted_autostart(default_when_active=False))
         now = merged(self.live, self.desired)
         self._predicted = dict(pool_facts(self.pool, self.name), path=now['path'], active=running,
                                autostart=autostart_now, persistent=True)

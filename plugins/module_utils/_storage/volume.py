@@ -41,6 +41,7 @@ class Volume(Resource):
     """One storage volume."""
 
     KIND = KIND
+    ABSENT_OPTIONS = ('pool',)
 
     def __init__(self, module, params=None):
         super(Volume, self).__init__(module, params)
@@ -112,6 +113,9 @@ class Volume(Resource):
         elif 'capacity' not in self.desired:
             raise ParameterError('capacity', 'a new volume needs its capacity (e.g. 10G), a backing image or a source')
         downloading = self.source is not None and self.source.kind == 'url'
+        size = self.desired.get('capacity') or (self.source.size if self.source else None)
+        if size:
+            self._check_free_space(size, 'a new volume of %s' % model.human(size))
         if not logical and not downloading:   # a download's format is its image's, known once downloaded
             self.desired.setdefault('format', self.source.format if self.source else 'qcow2')
 
@@ -178,6 +182,19 @@ class Volume(Resource):
                                                  "is refused: give at least %s" % (
                                                      self.label, model.human(live['capacity']), live['capacity'],
                                                      model.human(self.desired['capacity']), model.human(live['capacity'])))
+            if self.desired['capacity'] > live['capacity']:
+                growth = model.aligned(self.desired['capacity'], self._alignment()) - live['capacity']
+                self._check_free_space(growth, 'growing %s from %s to %s (%s more)' % (
+                    self.label, model.human(live['capacity']), model.human(self.desired['capacity']), model.human(growth)))
+
+    def _check_free_space(self, needed, what):
+        """libvirt refuses a volume larger than its pool's free space only once asked: say so first, with both
+        sizes and the pool's name."""
+        available = self.pool.info()[3]
+        if needed > available:
+            raise ParameterError('capacity', "pool '%s' has %s free (%d bytes); %s (%d bytes) does not fit: free space "
+                                             "in the pool or use a larger one" % (
+                                                 self.pool_name, model.human(available), available, what, needed))
 
     def _alignment(self):
         return model.LVM_ALIGNMENT if self.pool_type == 'logical' else model.FILE_ALIGNMENT
@@ -237,7 +254,8 @@ class Volume(Resource):
         now = dict(live)
         if 'capacity' in self.desired:
             wanted = model.aligned(self.desired['capacity'], self._alignment())
-            if wanted > live['capacity']:
+            # compared unaligned: a raw file keeps the very size it was made with (1000 bytes stays 1000)
+            if self.desired['capacity'] > live['capacity']:
                 plan.difference('capacity', live['capacity'], wanted)
                 self._plan_grow(plan, wanted)
                 now['capacity'] = wanted
@@ -374,6 +392,8 @@ class Volume(Resource):
 
     def result(self):
         volume = None if self.state == 'absent' else self.reported(self.vol, lambda: self._predicted, self._observed)
+        if volume and volume.get('capacity') is not None:
+            volume = dict(volume, capacity_human=model.human(volume['capacity']))
         return dict(volume=volume)
 
     def _observed(self):

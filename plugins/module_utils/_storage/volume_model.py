@@ -34,14 +34,27 @@ def volume_name(parameter, value):
     return value
 
 
+SMALLEST_BARE = 1024 ** 2
+
+
 def capacity(parameter, value):
-    """Bytes from a number of MiB or a size with a unit ('10G', '10GiB', '512MiB')."""
+    """Bytes from a size with a unit ('10G', '10GiB', '512MiB', '1000B') or a bare number of bytes, the unit
+    the module returns (volume.capacity), so a returned value can be given back as it is. A bare number
+    under 1 MiB is refused: it is surely a size meant in another unit."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)) and not hasattr(value, 'strip'):
+        raise ParameterError(parameter, '%r is not a size: give a number with a unit such as 10G or 512MiB, or a '
+                                        'number of bytes' % (value,))
     try:
-        size = _xml.to_bytes(value, default_unit='MiB')
+        size = _xml.to_bytes(value, default_unit='b')
     except ValueError as exc:
-        raise ParameterError(parameter, '%s; a bare number means MiB' % exc)
+        raise ParameterError(parameter, '%s; a bare number means bytes, as volume.capacity is returned' % exc)
     if size <= 0:
         raise ParameterError(parameter, 'a volume needs a capacity above zero')
+    bare = not str(value).strip()[-1:].isalpha()
+    if bare and size < SMALLEST_BARE:
+        raise ParameterError(parameter, '%s without a unit is %d bytes (a bare number means bytes, as volume.capacity '
+                                        'is returned); write the unit, e.g. %sM or %sG, or 1000B for bytes'
+                             % (value, size, value, value))
     return size
 
 

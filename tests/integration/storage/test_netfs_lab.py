@@ -62,9 +62,9 @@ def test_netfs_pool_on_a_kvm_guest(netfs_lab):
 
     # files written on the server are volumes on the KVM host; volumes made there land on the server
     lab.ssh(nfs.ip, 'truncate -s 8M /srv/nfs/kvmtest-seen.img')
-    seen = ok('kvm_volume', dict(pool=POOL, name='kvmtest-seen.img', capacity=8), **on(lab, kvm))
+    seen = ok('kvm_volume', dict(pool=POOL, name='kvmtest-seen.img', capacity='8M'), **on(lab, kvm))
     assert seen['changed'] is False and seen['volume']['path'] == MOUNT + '/kvmtest-seen.img'
-    volume = dict(pool=POOL, name='kvmtest-disk.img', format='raw', capacity=16, owner='libvirt-qemu', mode='0600')
+    volume = dict(pool=POOL, name='kvmtest-disk.img', format='raw', capacity='16M', owner='libvirt-qemu', mode='0600')
     contract('kvm_volume', volume, **on(lab, kvm))
     qemu_uid = lab.ssh(kvm.ip, 'id -u libvirt-qemu').stdout.strip()
     owner = lab.ssh(nfs.ip, 'stat -c %u:%a:%s /srv/nfs/kvmtest-disk.img').stdout.strip()

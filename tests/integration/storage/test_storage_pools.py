@@ -85,7 +85,7 @@ def test_bad_inputs_change_nothing(conn, workdir):
 def test_states_and_removal_keep_volumes_unless_purged(conn, workdir):
     path = os.path.join(workdir, 'p')
     ok('kvm_pool', dict(name='kvmtest-p', path=path, build=True))
-    ok('kvm_volume', dict(pool='kvmtest-p', name='keep.qcow2', capacity=16))
+    ok('kvm_volume', dict(pool='kvmtest-p', name='keep.qcow2', capacity='16M'))
     predicted, applied, _last = contract('kvm_pool', dict(name='kvmtest-p', state='inactive'))
     assert applied['actions'] == ["stop pool 'kvmtest-p'"] and applied['pool']['active'] is False
     predicted, applied, _last = contract('kvm_pool', dict(name='kvmtest-p', state='absent'))

@@ -66,7 +66,7 @@ def test_create_grow_and_refuse_shrink(conn, pool):
     assert image_info(path)['format'] == 'qcow2' and image_info(path)['virtual-size'] == 64 * MiB
     assert applied['volume']['allocation'] < applied['volume']['capacity']   # qcow2: allocation is not capacity
 
-    predicted, applied, _last = contract('kvm_volume', dict(args, capacity=96))
+    predicted, applied, _last = contract('kvm_volume', dict(args, capacity='96M'))
     assert applied['actions'] == ["grow volume 'kvmtest-vols/web1.qcow2': 64 MiB to 96 MiB"]
     assert applied['diff'] == {'before': {'capacity': 64 * MiB}, 'after': {'capacity': 96 * MiB}}
     assert image_info(path)['virtual-size'] == 96 * MiB
@@ -90,10 +90,10 @@ def _guest(conn, disk, start):
 
 @pytest.mark.parametrize('running', [False, True], ids=['stopped-guest', 'running-guest'])
 def test_grow_a_volume_in_use(conn, pool, running):
-    ok('kvm_volume', dict(pool=POOL, name='disk.qcow2', capacity=32))
+    ok('kvm_volume', dict(pool=POOL, name='disk.qcow2', capacity='32M'))
     path = os.path.join(pool, 'disk.qcow2')
     dom = _guest(conn, path, start=running)
-    predicted, applied, _last = contract('kvm_volume', dict(pool=POOL, name='disk.qcow2', capacity=48))
+    predicted, applied, _last = contract('kvm_volume', dict(pool=POOL, name='disk.qcow2', capacity='48M'))
     detail = " (live, through running guest kvmtest-vguest disk vda)" if running else ''
     assert applied['actions'] == ["grow volume 'kvmtest-vols/disk.qcow2': 32 MiB to 48 MiB%s" % detail]
     assert image_info(path)['virtual-size'] == 48 * MiB
@@ -104,7 +104,7 @@ def test_grow_a_volume_in_use(conn, pool, running):
 
 
 def test_overlay_on_a_base(conn, pool):
-    ok('kvm_volume', dict(pool=POOL, name='base.qcow2', capacity=32))
+    ok('kvm_volume', dict(pool=POOL, name='base.qcow2', capacity='32M'))
     args = dict(pool=POOL, name='overlay.qcow2', backing='base.qcow2')
     predicted, applied, _last = contract('kvm_volume', args)
     base = os.path.join(pool, 'base.qcow2')
@@ -167,7 +167,7 @@ def test_download_good_and_bad_checksum(conn, pool, http_server):
 
 
 def test_delete(conn, pool):
-    ok('kvm_volume', dict(pool=POOL, name='old.qcow2', capacity=16))
+    ok('kvm_volume', dict(pool=POOL, name='old.qcow2', capacity='16M'))
     path = os.path.join(pool, 'old.qcow2')
     predicted, applied, _last = contract('kvm_volume', dict(pool=POOL, name='old.qcow2', state='absent'))
     assert applied['actions'] == ["delete volume 'kvmtest-vols/old.qcow2': %s" % path]
@@ -176,6 +176,6 @@ def test_delete(conn, pool):
 
 def test_pool_must_be_active(conn, pool):
     ok('kvm_pool', dict(name=POOL, state='inactive'))
-    refused = fails('kvm_volume', dict(pool=POOL, name='x.qcow2', capacity=16))
+    refused = fails('kvm_volume', dict(pool=POOL, name='x.qcow2', capacity='16M'))
     assert "use pool '%s' failed: it is not active" % POOL in refused['msg']
     shutil.rmtree(pool, ignore_errors=True)

@@ -42,8 +42,9 @@ def test_create_contract(conn, run):
     assert predicted['volume']['path'] == applied['volume']['path'] == '/default-pool/unit-a.qcow2'
     assert run(check=True, **args)['changed'] is False
     assert run(**args)['changed'] is False
-    # a bare number is MiB, the same size in other words changes nothing
-    assert run(pool=POOL, name='unit-a.qcow2', capacity=64)['changed'] is False
+    # a bare number is bytes, the unit volume.capacity comes back in: the returned value fed back changes nothing
+    assert applied['volume']['capacity_human'] == '64 MiB'
+    assert run(pool=POOL, name='unit-a.qcow2', capacity=applied['volume']['capacity'])['changed'] is False
     assert run(pool=POOL, name='unit-a.qcow2', capacity='0.0625GiB')['changed'] is False
 
 
@@ -122,18 +123,18 @@ def test_backing_and_source_are_exclusive(run):
 
 
 def test_missing_pool(run):
-    result = run(pool='unit-nopool', name='x.qcow2', capacity=1)
+    result = run(pool='unit-nopool', name='x.qcow2', capacity='1M')
     assert result['failed'] and result['parameter'] == 'pool'
 
 
 def test_bad_names(run):
-    assert run(pool=POOL, name='a/b', capacity=1)['parameter'] == 'name'
-    assert run(pool=POOL, name='..', capacity=1)['parameter'] == 'name'
+    assert run(pool=POOL, name='a/b', capacity='1M')['parameter'] == 'name'
+    assert run(pool=POOL, name='..', capacity='1M')['parameter'] == 'name'
     assert run(pool=POOL, name='ok.img', capacity='ten')['parameter'] == 'capacity'
 
 
 def test_absent(conn, run):
-    run(pool=POOL, name='unit-k.qcow2', capacity=16)
+    run(pool=POOL, name='unit-k.qcow2', capacity='16M')
     removed = run(pool=POOL, name='unit-k.qcow2', state='absent')
     assert removed['actions'] == ["delete volume 'default-pool/unit-k.qcow2': /default-pool/unit-k.qcow2"]
     assert removed['volume'] is None and 'unit-k.qcow2' not in names(conn)

@@ -70,6 +70,11 @@ def test_pools_each_with_their_own_options(conn, capsys):
 def test_guests_each_with_their_own_options(conn, capsys):
     # the test driver offers no domain capabilities: its predefined guest 'test', left as it is, needs none
     item = dict(defaults(kvm_domain), name='test', state='running')
+    guest = conn.lookupByName('test')   # other tests of the session may have stopped or paused it
+    if not guest.isActive():
+        guest.create()
+    if guest.state()[0] == libvirt.VIR_DOMAIN_PAUSED:
+        guest.resume()
     result = run_many(capsys, Domain, [item], check=True)
     assert result['changed'] is False and result['results']['test']['domain']['state'] == 'running'
     paused = run_many(capsys, Domain, [dict(item, state='paused')], check=True)

@@ -183,7 +183,8 @@ def test_a_kvm_error_reads_action_object_name_reason_with_its_details(capsys, co
 
 def test_a_libvirt_error_in_an_action_becomes_the_actions_failure(capsys, connections):
     result = run(capsys, name='t1', change=True, fail_in_apply='libvirt-apply')
-    assert result['msg'] == "resize thing 't1' failed: no space left"
+    assert result['msg'] == "resize thing 't1' failed: no space left (nothing was changed before it)"
+    assert result['changed'] is False and result['failed_action'] == "resize thing 't1': 1 -> 2"
 
 
 def test_a_libvirt_error_outside_an_action_is_a_libvirt_operation_failure(capsys, connections):
@@ -196,9 +197,10 @@ def test_a_missing_optional_library_says_which(capsys, connections):
     assert 'pycdlib' in result['msg'] and 'for cloud_init' in result['msg']
 
 
-def test_an_unexpected_exception_is_not_swallowed(capsys, connections):
-    with pytest.raises(ZeroDivisionError):
-        run(capsys, name='t1', fail_in_plan='bug')
+def test_an_unexpected_exception_is_reported_as_a_bug_with_its_traceback(capsys, connections):
+    result = run(capsys, name='t1', fail_in_plan='bug')
+    assert result['failed'] and 'unexpected error in kvmops.kvm (a bug' in result['msg']
+    assert 'ZeroDivisionError: bug' in result['msg']
 
 
 def test_warnings_reach_ansible_on_success_and_on_failure(capsys, connections):
@@ -261,7 +263,7 @@ def test_run_many_a_failure_returns_what_was_done_before_it(capsys, connections)
     items = [dict(name='a', change=True), dict(name='b', change=True, fail_in_apply='resize-b'),
              dict(name='c', change=True)]
     result = run_many(capsys, items)
-    assert result['failed'] and result['msg'] == "resize thing 'b' failed: full"
+    assert result['failed'] and result['msg'] == "resize thing 'b' failed: full (nothing was changed before it)"
     assert list(result['things']) == ['a'] and APPLIED == ['a']   # c was never touched
     assert [conn.closed for conn in connections] == [1]
 

@@ -35,7 +35,7 @@ def test_parse_definition_returns_the_root():
     ('<network><name>n1</name>', 'not well-formed XML'),
     ('<pool><name>n1</name></pool>', 'the root element is <pool>; a network definition starts with <network>'),
     ('<network><name>n2</name></network>', "the XML names the network 'n2' but name is 'n1'"),
-    ('<network/>', "the XML names the network 'None' but name is 'n1'"),
+    ('<network/>', "the XML has no <name>: add <name>n1</name>"),
 ])
 def test_parse_definition_refuses_what_is_not_this_objects_definition(text, problem):
     with pytest.raises(ParameterError) as failed:

@@ -54,7 +54,8 @@ def test_a_libvirt_failure_is_reported_as_the_actions_failure_and_stops_the_rest
     plan.add('enable autostart on', 'network', 'n1', lambda: done.append('autostart'))
     with pytest.raises(KvmError) as failed:
         plan.apply()
-    assert str(failed.value) == "start network 'n1' failed: Network is already in use by interface virbr9"
+    assert str(failed.value) == ("start network 'n1' failed: Network is already in use by interface virbr9 "
+                                 "(nothing was changed before it)")
     assert (failed.value.action, failed.value.kind, failed.value.name) == ('start', 'network', 'n1')
     assert done == []
 

@@ -28,7 +28,7 @@ def test_read_normalizes_units_case_and_order():
     assert m['mode'] == 'nat' and m['bridge'] == 'virbr1'
     assert m['ipv4']['prefix'] == 24
     assert [h['mac'] for h in m['ipv4']['dhcp']['hosts']] == ['52:54:00:aa:00:01', '52:54:00:aa:00:02']
-    assert m['ipv6'] == {'address': 'fd00:10::1', 'prefix': 64, 'dhcp': None}
+    assert m['ipv6'] == {'address': 'fd00:10::1', 'prefix': 64, 'dhcp': {'ranges': [], 'hosts': []}}  # no <dhcp>: no ranges, no hosts
     assert model.read(_xml.parse('<network><name>x</name></network>'))['mode'] == 'isolated'
 
 

@@ -33,7 +33,7 @@ def test_read_takes_minus_one_and_blanks_as_unset():
 
 def test_given_holds_only_what_the_user_gave():
     assert permissions.given({'owner': 107, 'mode': '640'}, False, '0600') == {'owner': 107, 'mode': '0640'}
-    with pytest.raises(ParameterError, match="such as '0600'"):
+    with pytest.raises(ParameterError, match="as a quoted string, e.g. '0644'"):
         permissions.given({'mode': 'rw'}, True, '0600')
 
 

@@ -18,13 +18,13 @@ MiB = 1024 ** 2
 
 
 @pytest.mark.parametrize('value, expected', [
-    (512, 512 * MiB), ('10G', 10 * 1024 * MiB), ('10GiB', 10 * 1024 * MiB), ('512MiB', 512 * MiB),
+    (512 * MiB, 512 * MiB), (str(MiB), MiB), ('1000B', 1000), ('10G', 10 * 1024 * MiB), ('10GiB', 10 * 1024 * MiB), ('512MiB', 512 * MiB),
     ('1.5G', 1536 * MiB), ('2GB', 2 * 10 ** 9)])
 def test_capacity(value, expected):
     assert model.capacity('capacity', value) == expected
 
 
-@pytest.mark.parametrize('value', ['ten', '10X', 0, '-1G'])
+@pytest.mark.parametrize('value', ['ten', '10X', 0, '-1G', 512, '64', True, [1]])
 def test_bad_capacity(value):
     with pytest.raises(ParameterError):
         model.capacity('capacity', value)
