@@ -91,8 +91,8 @@ def test_xml_elements_outside_the_model_are_compared_by_meaning(conn, run):
     predicted = run(check=True, state='inactive', name='unit-xg', xml=with_vlan)
     applied = run(state='inactive', name='unit-xg', xml=with_vlan)
     assert predicted['actions'] == applied['actions'] and applied['actions'][0] == "define network 'unit-xg': portgroup"
-    assert applied['diff']['after']['portgroup'] == ['<portgroup default="yes" name="web"><vlan><tag id="7"/></vlan>'
-                                                    '</portgroup>']
+    assert applied['diff']['after']['portgroup'] == [
+        '<portgroup default="yes" name="web"><vlan><tag id="7"/></vlan></portgroup>']
     assert len(applied['diff']['before']['portgroup']) == 2
     groups = conn.networkLookupByName('unit-xg').XMLDesc(0)   # inactive: the test driver shows its one definition
     assert "name='db'" in groups and "<tag id='7'/>" in groups
