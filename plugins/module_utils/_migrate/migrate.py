@@ -171,7 +171,11 @@ class Migration(Resource):
                            % self.dest_host, **self._details())
         if outcome.paused_by_us and dst_dom.isActive() and dst_dom.state()[0] == libvirt.VIR_DOMAIN_PAUSED:
             dst_dom.resume()
-        self.stats = self._completed_stats(dst_dom) or outcome.last_stats
+        self.stats = dict(self._completed_stats(dst_dom) or outcome.last_stats)
+        if self.copied and not self.stats.get('disk_total') and outcome.last_stats.get('disk_total'):
+            # the destination's statistics leave out the disk mirror, which the source ran to the end
+            total = outcome.last_stats['disk_total']
+            self.stats.update(disk_total=total, disk_processed=total, disk_remaining=0)
         if autostart and dst_dom.isPersistent():
             dst_dom.setAutostart(1)
         if not self.params['undefine_source']:
