@@ -241,6 +241,12 @@ copied_disks:
   returned: always
   type: list
   elements: str
+memory:
+  description:
+    - C(needed) - the guest's memory in bytes; C(available) - the destination's free memory plus page cache, in
+      bytes (before O(reserved_memory)). Empty when the guest did not need to move.
+  returned: always
+  type: dict
 transport:
   description: How the source and destination connections and the memory stream are protected.
   returned: always

@@ -39,7 +39,7 @@ class Migration(Resource):
         self.flag_value = 0
         self.outcome = None
         self.stats = {}
-        self.moving = False
+        self.memory = {}
 
     # ---- validation (reads only)
 
@@ -108,8 +108,9 @@ class Migration(Resource):
         root = _xml.parse(src_dom.XMLDesc(0) if running else src_dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
         _checks.check_clash(self.verdicts, self.dest, self.name, src_dom.UUIDString(), self.dest_host)
         _checks.check_cpu(self.verdicts, self.dest, root, source_caps, self.dest_host)
+        self.memory = dict(needed=_guest.memory_bytes(root), available=_checks.available_memory(self.dest))
         if running:
-            _checks.check_memory(self.verdicts, _guest.memory_bytes(root), _checks.available_memory(self.dest),
+            _checks.check_memory(self.verdicts, self.memory['needed'], self.memory['available'],
                                  self.params.get('reserved_memory') or 0, self.dest_host)
         else:
             self.verdicts.record('memory', None, 'the guest is shut off: only its definition moves')
@@ -152,7 +153,6 @@ class Migration(Resource):
     def _migrate(self, src_dom, running):
         autostart = bool(src_dom.isPersistent() and src_dom.autostart())
         params = _spec.parameters(self.params, [d['target'] for d in self.copied])
-        self.moving = True
 
         def start():
             if self.p2p:
@@ -247,7 +247,7 @@ class Migration(Resource):
 
     def _details(self):
         details = dict(precheck=self.verdicts.result(), source=self.source_host, destination=self.dest_host,
-                       location=self.location)
+                       location=self.location, memory=self.memory)
         if self.outcome is not None:
             details.update(duration_s=round(self.outcome.seconds, 3), job_stats=self.outcome.last_stats,
                            timed_out=self.outcome.timed_out)
@@ -259,7 +259,7 @@ class Migration(Resource):
         result = dict(source=self.source_host, destination=self.dest_host, precheck=self.verdicts.result(),
                       location=self.location, transport=self.transport, duration_s=None, timed_out=False,
                       flags=_spec.flag_names(self.flag_value) if self.flag_value else [],
-                      copied_disks=[d['target'] for d in self.copied], job_stats={})
+                      copied_disks=[d['target'] for d in self.copied], job_stats={}, memory=self.memory)
         result.update(_job.figures({}))
         if self.predicting:
             if self.flag_value:
