@@ -268,7 +268,8 @@ changed:
   returned: always
   type: bool
 actions:
-  description: What was done (or would be), for example C(migrate domain 'web1': from 'kvm1' to 'kvm2' (live, shared storage)).
+  description: What was done (or would be).
+  sample: ["migrate domain 'web1': from 'kvm1' to 'kvm2' (live, shared storage)"]
   returned: always
   type: list
   elements: str

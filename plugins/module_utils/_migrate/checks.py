@@ -85,9 +85,11 @@ def check_cpu(verdicts, dest, root, source_caps, dest_name):
     mode, cpu_xml = _guest.cpu(root)
     arch, machine = _guest.machine(root)
     virttype = root.get('type')
-    if mode == 'host-passthrough' or mode == 'maximum':
-        cpu_xml = _xml.to_string(source_caps.find('host/cpu'))
-        compare = lambda: dest.compareCPU(cpu_xml, libvirt.VIR_CONNECT_COMPARE_CPU_FAIL_INCOMPATIBLE)  # noqa: E731
+    if mode in ('host-passthrough', 'maximum'):
+        host_cpu = _xml.to_string(source_caps.find('host/cpu'))
+
+        def compare():
+            return dest.compareCPU(host_cpu, libvirt.VIR_CONNECT_COMPARE_CPU_FAIL_INCOMPATIBLE)
         what = "the source host's CPU (the guest uses %s)" % mode
     elif cpu_xml is None:
         verdicts.record('cpu', True, "the guest has no CPU model: the hypervisor's default on '%s'" % dest_name)

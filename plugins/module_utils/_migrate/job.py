@@ -18,6 +18,7 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._engine.deps import lib
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import libvirt_reason
 
 POLL_SECONDS = 0.5
+ABORT_AGAIN_SECONDS = 1.0
 PROGRESS_EVERY = 5.0
 MIB = 1024 ** 2
 
@@ -63,6 +64,7 @@ class MigrationJob(object):
         thread.start()
         downtime_set = self.max_downtime is None
         last_log = began
+        aborted_at = None
         while thread.is_alive():
             now = time.monotonic()
             wait = POLL_SECONDS
@@ -84,6 +86,12 @@ class MigrationJob(object):
                 outcome.timed_out = True
                 outcome.timeout_action = self.timeout_action
                 self._on_timeout(outcome, stats)
+                aborted_at = now
+            elif outcome.timeout_action == 'abort' and now - aborted_at >= ABORT_AGAIN_SECONDS:
+                # QEMU can miss a cancel that lands between two of its own steps (seen on QEMU 7.2: the
+                # job went on to complete): ask again until the worker returns
+                aborted_at = now
+                self._abort_again()
         outcome.seconds = time.monotonic() - began
         return outcome
 
@@ -99,6 +107,12 @@ class MigrationJob(object):
         except libvirt.libvirtError as exc:
             self.warn('max_downtime was not applied: %s' % libvirt_reason(exc))
         return True
+
+    def _abort_again(self):
+        try:
+            self.dom.abortJob()
+        except libvirt.libvirtError:
+            pass   # no job left to abort: the worker is about to return
 
     def _on_timeout(self, outcome, stats):
         message = 'migration still running after %ss (%s)' % (self.timeout, progress_line(stats, self.timeout))

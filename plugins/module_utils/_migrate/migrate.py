@@ -165,6 +165,11 @@ class Migration(Resource):
         self.outcome = outcome = job.run()
         if not outcome.completed:
             self._recover(src_dom, running, outcome)
+        if outcome.timed_out and outcome.timeout_action == 'abort':
+            # seen with QEMU 7.2 under load: cancels accepted, yet the job went on to complete
+            outcome.timeout_action = 'abort (not honoured: the migration completed)'
+            self.module.warn("the migration of '%s' was aborted at its timeout, but libvirt reported it complete "
+                             "afterwards; it runs on '%s'" % (self.name, self.dest_host))
         dst_dom = outcome.destination_domain or self._find(self.dest)
         if dst_dom is None:
             raise KvmError('migrate', self.KIND, self.name, "libvirt reported success but the guest is not on '%s'"

@@ -4,6 +4,7 @@ mid-way, an unreachable destination) and the timeout policy. Two tiny guests boo
 
 import os
 import signal
+import subprocess
 import threading
 import time
 
@@ -88,8 +89,9 @@ def test_copy_all_moves_a_local_disk(mig, guests):
         "migrate domain '%s': from '%s' to '%s' (live, copying vda)" % (local, mig.h1.name, mig.h2.name)]
     assert applied['copied_disks'] == ['vda'] and 'copy_storage_all' in applied['flags']
     assert applied['data_transferred'] >= applied['job_stats']['memory_processed']
-    assert applied['job_stats']['disk_total'] > 0
-    assert os.path.exists(os.path.join(images_dir(mig.h2), local + '.qcow2'))
+    copy = os.path.join(images_dir(mig.h2), local + '.qcow2')
+    info = subprocess.run(['qemu-img', 'info', '--force-share', copy], capture_output=True, text=True, check=True)
+    assert 'file format: qcow2' in info.stdout
     assert runs_on(mig.h2, local) and not defined_on(mig.h1, local)
     conn = mig.h2.connect()
     try:
@@ -187,15 +189,24 @@ def _unused_ip(mig):
 
 def test_timeout_abort_then_postcopy(mig, guests):
     nfs = guests[0]
-    aborted = mig.migrate(nfs, mig.h2, mig.h1, bandwidth=1, timeout=3)
-    assert aborted['_status'] == 'failed' and aborted['timed_out'] is True, aborted
-    assert 'timeout after 3s (abort)' in aborted['msg'] and aborted['guest_running_on_source'] is True
-    assert runs_on(mig.h2, nfs) and not defined_on(mig.h1, nfs)
+    home, away = (mig.h2, mig.h1) if runs_on(mig.h2, nfs) else (mig.h1, mig.h2)
+    aborted = mig.migrate(nfs, home, away, bandwidth=1, timeout=3)
+    assert aborted['timed_out'] is True, aborted
+    if aborted['_status'] == 'failed':
+        assert 'timeout after 3s (abort)' in aborted['msg'] and aborted['guest_running_on_source'] is True
+        assert runs_on(home, nfs) and not defined_on(away, nfs)
+    else:
+        # QEMU 7.2 sometimes lets a cancelled job complete (see job.py): reported, and the guest is in one place
+        assert aborted['timeout_action_taken'].startswith('abort (not honoured')
+        assert runs_on(away, nfs) and not defined_on(home, nfs)
+        home, away = away, home
+    print('timeout abort:', aborted['_status'], aborted.get('duration_s'))
 
-    switched = mig.migrate(nfs, mig.h2, mig.h1, bandwidth=1, timeout=3, timeout_action='postcopy')
+    switched = mig.migrate(nfs, home, away, bandwidth=1, timeout=3, timeout_action='postcopy')
     assert switched['_status'] == 'ok', switched.get('msg')
     assert switched['changed'] is True and switched['timed_out'] is True
     assert switched['timeout_action_taken'] == 'postcopy' and 'postcopy' in switched['flags']
-    assert switched['location'] == mig.h1.name
-    assert runs_on(mig.h1, nfs) and not defined_on(mig.h2, nfs)
-    assert alive(mig, mig.h1, nfs)
+    assert switched['location'] == away.name
+    assert switched['duration_s'] < 30   # post-copy pulls the rest at full speed, not at 1 MiB/s
+    assert runs_on(away, nfs) and not defined_on(home, nfs)
+    assert alive(mig, away, nfs)
