@@ -38,7 +38,7 @@ class KvmModule(object):
         self.params = self.ansible.params
         self.check_mode = self.ansible.check_mode
         self.warnings = []
-        self._conn = None
+        self._conns = {}     # uri -> connection: one per URI per run
         self._capabilities = None
         self.uses_events = False
         missing = missing_dependency()
@@ -47,12 +47,17 @@ class KvmModule(object):
 
     @property
     def conn(self):
-        """The run's single libvirt connection, opened on first use."""
-        if self._conn is None:
+        """The run's libvirt connection to `uri`, opened on first use."""
+        return self.connection(self.params['uri'])
+
+    def connection(self, uri):
+        """The run's connection to `uri`, opened on first use: a module that speaks to two hypervisors (a
+        migration's source and destination) opens one connection to each, never two to one."""
+        if uri not in self._conns:
             if self.uses_events:
                 start_event_loop()
-            self._conn = open_connection(self.params['uri'])
-        return self._conn
+            self._conns[uri] = open_connection(uri)
+        return self._conns[uri]
 
     @property
     def capabilities(self):
@@ -67,6 +72,10 @@ class KvmModule(object):
 
     def warn(self, message):
         self.warnings.append(message)
+
+    def log(self, message):
+        """A progress line for the managed host's log (syslog/journal), not for the task's output."""
+        self.ansible.log(message)
 
     def run_command(self, args):
         return self.ansible.run_command(args)
@@ -197,12 +206,12 @@ class KvmModule(object):
         self._fail('libvirt operation failed: %s' % libvirt_reason(exc), **details)
 
     def _close(self):
-        if self._conn is not None:
+        for conn in self._conns.values():
             try:
-                self._conn.close()
+                conn.close()
             except libvirt.libvirtError:
                 pass
-            self._conn = None
+        self._conns = {}
 
     def _finish(self):
         """Close the connection and hand the warnings to Ansible, before exiting either way."""

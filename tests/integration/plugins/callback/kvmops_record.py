@@ -30,6 +30,8 @@ class CallbackModule(CallbackBase):
     def _record(self, result, status):
         data = dict(result._result)
         data['_status'] = status
+        data['_task'] = result._task.get_name()
+        data['_host'] = result._host.get_name()
         with open(os.environ['KVMOPS_RECORD'], 'a') as stream:
             stream.write(json.dumps(data, default=str) + '\n')
 

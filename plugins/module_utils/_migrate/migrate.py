@@ -1,0 +1,293 @@
+# -*- coding: utf-8 -*-
+# Copyright: kvmops.kvm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The migration as a desired state: where the guest is, the pre-checks, the move, and the recovery that
+leaves it running on the source when anything fails (private to kvmops.kvm)."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine import xml as _xml
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.deps import libvirt
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import KvmError, libvirt_reason
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.resource import Resource
+from ansible_collections.kvmops.kvm.plugins.module_utils._migrate import checks as _checks
+from ansible_collections.kvmops.kvm.plugins.module_utils._migrate import guest as _guest
+from ansible_collections.kvmops.kvm.plugins.module_utils._migrate import job as _job
+from ansible_collections.kvmops.kvm.plugins.module_utils._migrate import spec as _spec
+from ansible_collections.kvmops.kvm.plugins.module_utils._migrate import storage as _storage
+
+
+class Migration(Resource):
+    """A guest that should run on the destination host (state: migrated)."""
+
+    KIND = 'domain'
+
+    def __init__(self, module, params=None):
+        super(Migration, self).__init__(module, params)
+        self.source_uri = self.params.get('source_uri') or self.params['uri']
+        self.dest_uri = self.params['dest_uri']
+        self.verdicts = _checks.Verdicts()
+        self.source = self.dest = None
+        self.source_host = self.source_uri
+        self.dest_host = self.dest_uri
+        self.location = None
+        self.p2p = self.post_copy = False
+        self.transport = {}
+        self.copied = []
+        self.pools = {}
+        self.flag_value = 0
+        self.outcome = None
+        self.stats = {}
+        self.memory = {}
+
+    # ---- validation (reads only)
+
+    def validate(self):
+        self.p2p, self.post_copy = _spec.validate(dict(self.params, source_uri=self.source_uri))
+        insecure = self.params.get('insecure_transport')
+        self.transport = dict(
+            source=_spec.check_transport('source_uri', self.source_uri, insecure),
+            destination=_spec.check_transport('dest_uri', self.dest_uri, insecure),
+            memory=_spec.memory_stream_protection(self.params))
+        self.verdicts.record('transport', True, 'source over %s, destination over %s, memory stream %s' % (
+            self.transport['source'], self.transport['destination'], _MEMORY_WORDS[self.transport['memory']]))
+
+    # ---- planning: where the guest is, and the pre-checks
+
+    def plan(self, plan):
+        self.source = self.module.connection(self.source_uri)
+        self.source_host = self.source.getHostname()
+        try:
+            self.dest = self.module.connection(self.dest_uri)
+        except KvmError as exc:
+            self.verdicts.record('destination', False, exc.reason)
+            raise self._refused('the destination does not answer: %s' % exc.reason)
+        self.dest_host = self.dest.getHostname()
+        source_caps = _xml.parse(self.source.getCapabilities())
+        _checks.check_hosts(self.verdicts, source_caps, _xml.parse(self.dest.getCapabilities()),
+                            self.source_host, self.dest_host)
+        if self.verdicts.failed():
+            raise self._refused(self.verdicts.message())
+
+        src_dom = self._find(self.source)
+        dst_dom = self._find(self.dest)
+        src_active = bool(src_dom is not None and src_dom.isActive())
+        dst_active = bool(dst_dom is not None and dst_dom.isActive())
+        if src_active and dst_active:
+            raise self._refused("the guest runs on both '%s' and '%s'" % (self.source_host, self.dest_host))
+        if src_dom is None and dst_dom is None:
+            raise self._refused("the guest is on neither '%s' (%s) nor '%s' (%s)" % (
+                self.source_host, self.source_uri, self.dest_host, self.dest_uri))
+        if dst_active or src_dom is None:
+            self.verdicts.record('guest', True, "already %s on '%s'%s" % (
+                'runs' if dst_active else 'defined', self.dest_host,
+                '' if src_dom is None else "; an inactive definition remains on '%s'" % self.source_host))
+            if src_dom is not None:
+                self.module.warn("guest '%s' runs on '%s', and an inactive definition of it remains on '%s'%s"
+                                 % (self.name, self.dest_host, self.source_host,
+                                    ' with autostart ON' if src_dom.autostart() else ''))
+            self.location = self.dest_host
+            return
+        if self.params['live'] and not src_active:
+            self.verdicts.record('guest', False, "defined on '%s' but not running; a live migration needs a running "
+                                 "guest (live: false moves the definition)" % self.source_host)
+            raise self._refused(self.verdicts.message())
+        self.verdicts.record('guest', True, "%s on '%s'" % ('runs' if src_active else 'defined, shut off',
+                                                            self.source_host))
+        self.location = self.source_host
+        self._precheck(src_dom, src_active, source_caps)
+        if self.verdicts.failed():
+            raise self._refused(self.verdicts.message())
+        self._plan_move(plan, src_dom, src_active)
+
+    def _find(self, conn):
+        return self.lookup(conn.lookupByName, libvirt.VIR_ERR_NO_DOMAIN)
+
+    def _precheck(self, src_dom, running, source_caps):
+        root = _xml.parse(src_dom.XMLDesc(0) if running else src_dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+        _checks.check_clash(self.verdicts, self.dest, self.name, src_dom.UUIDString(), self.dest_host)
+        _checks.check_cpu(self.verdicts, self.dest, root, source_caps, self.dest_host)
+        self.memory = dict(needed=_guest.memory_bytes(root), available=_checks.available_memory(self.dest))
+        if running:
+            _checks.check_memory(self.verdicts, self.memory['needed'], self.memory['available'],
+                                 self.params.get('reserved_memory') or 0, self.dest_host)
+        else:
+            self.verdicts.record('memory', None, 'the guest is shut off: only its definition moves')
+        view = _storage.StorageView(self.source, self.dest)
+        self.copied, shared, self.pools = _checks.classify_disks(
+            self.verdicts, view, _guest.disks(root), self.params['storage'], self.source, self.dest_host)
+        if self.copied and not running:
+            self.verdicts.record('storage', False, 'libvirt copies disks only while the guest runs: start it and '
+                                 'migrate live, or move %s first' % ', '.join(_guest.label(d) for d in self.copied))
+        _checks.check_cache(self.verdicts, shared, self.params.get('unsafe'))
+        _checks.check_networks(self.verdicts, self.dest, _guest.nics(root), self.dest_host)
+
+    def _plan_move(self, plan, src_dom, running):
+        for directory in sorted(self.pools):
+            self._plan_pool(plan, directory, *self.pools[directory])
+        self.flag_value = _spec.flags(self.params, running, [d['target'] for d in self.copied], self.p2p,
+                                      self.post_copy)
+        plan.difference('location', self.source_host, self.dest_host)
+        how = [('live' if self.params['live'] else 'paused while it moves') if running else 'offline',
+               'copying %s' % ', '.join(d['target'] for d in self.copied) if self.copied else 'shared storage']
+        plan.add('migrate', self.KIND, self.name, lambda: self._migrate(src_dom, running),
+                 "from '%s' to '%s' (%s)" % (self.source_host, self.dest_host, ', '.join(how)))
+
+    def _plan_pool(self, plan, directory, step, pool):
+        if step == 'start':
+            plan.add('start', 'pool', pool.name(), lambda: pool.create(0), "on '%s' for the copied disks" % self.dest_host)
+            return
+        taken = [p.name() for p in self.dest.listAllStoragePools(0)]
+        name, xml = _storage.copy_pool_definition(pool, directory, taken)
+
+        def create():
+            made = self.dest.storagePoolDefineXML(xml, 0)
+            made.build(0)
+            made.create(0)
+            made.setAutostart(1)
+        plan.add('create', 'pool', name, create, "dir pool at %s on '%s' for the copied disks" % (directory, self.dest_host))
+
+    # ---- the move
+
+    def _migrate(self, src_dom, running):
+        autostart = bool(src_dom.isPersistent() and src_dom.autostart())
+        params = _spec.parameters(self.params, [d['target'] for d in self.copied])
+
+        def start():
+            if self.p2p:
+                src_dom.migrateToURI3(self.dest_uri, params, self.flag_value)
+                return None
+            return src_dom.migrate3(self.dest, params, self.flag_value)
+
+        job = _job.MigrationJob(src_dom, start, self._log, self.module.warn, self.params.get('timeout'),
+                                self.params['timeout_action'], self.params.get('max_downtime'))
+        self.outcome = outcome = job.run()
+        if not outcome.completed:
+            self._recover(src_dom, running, outcome)
+        if outcome.timed_out and outcome.timeout_action == 'abort':
+            # seen with QEMU 7.2 under load: cancels accepted, yet the job went on to complete
+            outcome.timeout_action = 'abort (not honoured: the migration completed)'
+            self.module.warn("the migration of '%s' was aborted at its timeout, but libvirt reported it complete "
+                             "afterwards; it runs on '%s'" % (self.name, self.dest_host))
+        dst_dom = outcome.destination_domain or self._find(self.dest)
+        if dst_dom is None:
+            raise KvmError('migrate', self.KIND, self.name, "libvirt reported success but the guest is not on '%s'"
+                           % self.dest_host, **self._details())
+        if outcome.paused_by_us and dst_dom.isActive() and dst_dom.state()[0] == libvirt.VIR_DOMAIN_PAUSED:
+            dst_dom.resume()
+        self.stats = dict(self._completed_stats(dst_dom) or outcome.last_stats)
+        if self.copied and not self.stats.get('disk_total') and outcome.last_stats.get('disk_total'):
+            # the destination's statistics leave out the disk mirror, which the source ran to the end
+            total = outcome.last_stats['disk_total']
+            self.stats.update(disk_total=total, disk_processed=total, disk_remaining=0)
+        if autostart and dst_dom.isPersistent():
+            dst_dom.setAutostart(1)
+        if not self.params['undefine_source']:
+            left = self._find(self.source)
+            if left is not None and left.isPersistent() and left.autostart():
+                left.setAutostart(0)   # a definition on both hosts must not start on both at boot
+        self.location = self.dest_host
+
+    def _completed_stats(self, dom):
+        try:
+            return dom.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED)
+        except libvirt.libvirtError:
+            return {}
+
+    def _recover(self, src_dom, running, outcome):
+        """Leave the guest running on the source only, and say so; then fail."""
+        reason = outcome.error or 'unknown error'
+        if outcome.timed_out:
+            reason = 'timeout after %ss (%s): %s' % (self.params['timeout'], outcome.timeout_action, reason)
+        notes = []
+        here = self._lookup_uuid(self.source, src_dom.UUIDString())
+        there = self._lookup_uuid(self.dest, src_dom.UUIDString())
+        if here is not None and running and here.isActive() and here.state()[0] == libvirt.VIR_DOMAIN_PAUSED:
+            try:
+                here.resume()
+                notes.append("resumed on '%s'" % self.source_host)
+            except libvirt.libvirtError as exc:
+                notes.append("could not resume it on '%s': %s" % (self.source_host, libvirt_reason(exc)))
+        if here is not None and there is not None and not there.isActive() and there.isPersistent():
+            there.undefine()   # the clash check saw none there before: this definition is the failed run's
+            notes.append("removed the definition the failed run left on '%s'" % self.dest_host)
+        if here is not None and (not running or here.isActive()):
+            self._remove_copies()
+        runs_here = bool(here is not None and here.isActive() and here.state()[0] == libvirt.VIR_DOMAIN_RUNNING)
+        runs_there = bool(there is not None and there.isActive())
+        self.location = self.source_host if (here is not None and (runs_here or not running)) else (
+            self.dest_host if runs_there else None)
+        if runs_here or (not running and here is not None):
+            state = "the guest %s on '%s'" % ('still runs' if running else 'is still defined', self.source_host)
+        elif runs_there:
+            state = "the guest runs on '%s' (%s)" % (self.dest_host, _state_name(there))
+        else:
+            state = "the guest runs on neither host (source: %s, destination: %s)" % (
+                _state_name(here), _state_name(there))
+        details = self._details()
+        details.update(guest_running_on_source=runs_here, recovery=notes)
+        raise KvmError('migrate', self.KIND, self.name, '%s; %s%s' % (
+            reason, state, (' (%s)' % '; '.join(notes)) if notes else ''), **details)
+
+    def _remove_copies(self):
+        """Volumes a failed copy left on the destination: the pre-check saw none at those paths."""
+        for disk in self.copied:
+            try:
+                self.dest.storageVolLookupByPath(disk['path']).delete(0)
+            except libvirt.libvirtError:
+                pass
+
+    def _lookup_uuid(self, conn, uuid):
+        try:
+            return conn.lookupByUUIDString(uuid)
+        except libvirt.libvirtError:
+            return None
+
+    def _log(self, line):
+        self.module.log("kvm_migrate %s %s -> %s: %s" % (self.name, self.source_host, self.dest_host, line))
+
+    def _refused(self, reason):
+        return KvmError('migrate', self.KIND, self.name, reason, **self._details())
+
+    def _details(self):
+        details = dict(precheck=self.verdicts.result(), source=self.source_host, destination=self.dest_host,
+                       location=self.location, memory=self.memory)
+        if self.outcome is not None:
+            details.update(duration_s=round(self.outcome.seconds, 3), job_stats=self.outcome.last_stats,
+                           timed_out=self.outcome.timed_out)
+        return details
+
+    # ---- result
+
+    def result(self):
+        result = dict(source=self.source_host, destination=self.dest_host, precheck=self.verdicts.result(),
+                      location=self.location, transport=self.transport, duration_s=None, timed_out=False,
+                      flags=_spec.flag_names(self.flag_value) if self.flag_value else [],
+                      copied_disks=[d['target'] for d in self.copied], job_stats={}, memory=self.memory)
+        result.update(_job.figures({}))
+        if self.predicting:
+            if self.flag_value:
+                result['location'] = self.dest_host
+            return result
+        if self.outcome is not None:
+            result.update(_job.figures(self.stats), duration_s=round(self.outcome.seconds, 3),
+                          job_stats=self.stats, timed_out=self.outcome.timed_out,
+                          timeout_action_taken=self.outcome.timeout_action)
+        return result
+
+
+_MEMORY_WORDS = dict(tls='encrypted by QEMU native TLS', tunnelled='tunnelled through the libvirt connection',
+                     clear='in the clear on the migration network (set tls or tunnelled to encrypt it)')
+
+_STATES = {0: 'no state', 1: 'running', 2: 'blocked', 3: 'paused', 4: 'shutting down', 5: 'shut off', 6: 'crashed',
+           7: 'suspended by the guest'}
+
+
+def _state_name(dom):
+    if dom is None:
+        return 'absent'
+    try:
+        return _STATES.get(dom.state()[0], 'unknown')
+    except libvirt.libvirtError:
+        return 'unknown'

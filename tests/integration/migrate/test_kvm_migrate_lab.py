@@ -1,0 +1,214 @@
+"""kvm_migrate for real between the lab's two libvirtd hosts: live with shared (NFS) storage and with copied
+disks, every pre-check failing on a crafted case with nothing moved, faults (the destination's QEMU killed
+mid-way, an unreachable destination) and the timeout policy. Two tiny guests boot once for the whole module."""
+
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import defined_on, images_dir, runs_on
+from harness import contract
+
+FAULT_TRIES = int(os.environ.get('KVMOPS_MIGRATE_FAULT_TRIES', '10'))
+
+
+@pytest.fixture(scope='module')
+def guests(mig):
+    """(nfs guest, local guest): one with its disk on the NFS export and a NIC on the hosts' bridge; one with a
+    disk in h1's own /var/lib/libvirt/images and a NIC on a network only h1 has. Both booted on h1."""
+    import libvirt
+    nfs, local = mig.prefix + 'nfs', mig.prefix + 'local'
+    net = mig.prefix + 'net'
+    conn = mig.h1.connect()
+    try:
+        conn.networkCreateXML("<network><name>%s</name><bridge name='%s'/></network>" % (net, 'mig5br0'[:15]))
+    except libvirt.libvirtError:
+        pass
+    finally:
+        conn.close()
+    mig.define(mig.h1, mig.guest_xml(nfs, [mig.nfs_disk(nfs)]))
+    mig.define(mig.h1, mig.guest_xml(local, [mig.local_disk(mig.h1, local)], network=net))
+    for name in (nfs, local):
+        mig.lab.wait_for_marker(mig.h1, name, timeout=120)
+    return nfs, local, net
+
+
+def alive(mig, host, name):
+    with mig.lab.console(host, name) as console:
+        return console.run('echo alive-$((6*7))')[1].find('alive-42') >= 0
+
+
+def test_live_migration_with_shared_nfs_storage(mig, guests):
+    nfs = guests[0]
+    predicted, applied, last = contract('kvm_migrate', mig.args(nfs, mig.h1, mig.h2))
+    assert applied['actions'] == ["migrate domain '%s': from '%s' to '%s' (live, shared storage)"
+                                  % (nfs, mig.h1.name, mig.h2.name)]
+    assert predicted['location'] == applied['location'] == last['location'] == mig.h2.name
+    assert applied['diff'] == {'before': {'location': mig.h1.name}, 'after': {'location': mig.h2.name}}
+    assert all(v['verdict'] == 'pass' for v in applied['precheck'].values()), applied['precheck']
+    assert predicted['duration_s'] is None and predicted['data_transferred'] is None
+    # real figures: the tiny guest's ~75 MiB of used memory went over the wire
+    assert 0 < applied['duration_s'] < 60
+    assert applied['data_transferred'] > 30 * 1024 ** 2
+    assert applied['downtime_ms'] is not None and 0 <= applied['downtime_ms'] < 10000
+    assert applied['memory_iterations'] >= 1
+    assert 'live' in applied['flags'] and 'undefine_source' in applied['flags']
+    assert runs_on(mig.h2, nfs) and not defined_on(mig.h1, nfs)
+    assert alive(mig, mig.h2, nfs)
+
+
+def test_prechecks_refuse_a_local_disk_and_a_missing_network(mig, guests):
+    _nfs, local, net = guests
+    for check in (True, False):
+        result = mig.migrate(local, mig.h1, mig.h2, check=check)
+        assert result['_status'] == 'failed'
+        verdicts = result['precheck']
+        assert verdicts['storage']['verdict'] == 'fail' and 'copy_all' in verdicts['storage']['detail']
+        assert verdicts['networks']['verdict'] == 'fail'
+        assert "network '%s' does not exist on '%s'" % (net, mig.h2.name) in result['msg']
+        assert '/var/lib/libvirt/images/%s.qcow2' % local in result['msg']
+        assert verdicts['cpu']['verdict'] == 'pass' and verdicts['memory']['verdict'] == 'pass'
+        assert runs_on(mig.h1, local) and not defined_on(mig.h2, local)
+
+
+def test_copy_all_moves_a_local_disk(mig, guests):
+    _nfs, local, net = guests
+    conn = mig.h2.connect()
+    conn.networkCreateXML("<network><name>%s</name><bridge name='mig5br0'/></network>" % net)
+    conn.close()
+    refused = mig.migrate(local, mig.h1, mig.h2)
+    assert refused['_status'] == 'failed' and list(v for v, r in refused['precheck'].items()
+                                                   if r['verdict'] == 'fail') == ['storage']
+    predicted, applied, _last = contract('kvm_migrate', mig.args(local, mig.h1, mig.h2, storage='copy_all'))
+    assert applied['actions'] == [
+        "create pool 'migrated-images': dir pool at /var/lib/libvirt/images on '%s' for the copied disks" % mig.h2.name,
+        "migrate domain '%s': from '%s' to '%s' (live, copying vda)" % (local, mig.h1.name, mig.h2.name)]
+    assert applied['copied_disks'] == ['vda'] and 'copy_storage_all' in applied['flags']
+    assert applied['data_transferred'] >= applied['job_stats']['memory_processed']
+    copy = os.path.join(images_dir(mig.h2), local + '.qcow2')
+    info = subprocess.run(['qemu-img', 'info', '--force-share', copy], capture_output=True, text=True, check=True)
+    assert 'file format: qcow2' in info.stdout
+    assert runs_on(mig.h2, local) and not defined_on(mig.h1, local)
+    conn = mig.h2.connect()
+    try:
+        assert conn.storagePoolLookupByName('migrated-images').isActive()
+    finally:
+        conn.close()
+
+
+def test_prechecks_refuse_a_name_clash_and_too_little_memory(mig, guests):
+    nfs = guests[0]   # runs on h2 now
+    other = mig.guest_xml(nfs).replace('<domain type=\'qemu\'>', '<domain type=\'qemu\'>', 1)
+    mig.define(mig.h1, other, start=False)   # another guest (its own UUID) with the same name on h1
+    try:
+        result = mig.migrate(nfs, mig.h2, mig.h1)
+        assert result['_status'] == 'failed' and result['precheck']['clash']['verdict'] == 'fail'
+        assert "a guest named '%s'" % nfs in result['msg']
+    finally:
+        conn = mig.h1.connect()
+        conn.lookupByName(nfs).undefine()
+        conn.close()
+    result = mig.migrate(nfs, mig.h2, mig.h1, reserved_memory=64 * 1024 * 1024)
+    assert result['_status'] == 'failed' and result['precheck']['memory']['verdict'] == 'fail'
+    assert 'needs 128 MiB' in result['msg']
+    assert runs_on(mig.h2, nfs) and not defined_on(mig.h1, nfs)
+
+
+def test_prechecks_refuse_a_cpu_the_destination_lacks(mig):
+    name = mig.prefix + 'cpu'
+    xml = mig.guest_xml(name).replace('<vcpu>', "<cpu mode='custom' match='exact'><model fallback='forbid'>"
+                                      "Icelake-Server</model></cpu><vcpu>")
+    mig.define(mig.h1, xml, start=False)
+    result = mig.migrate(name, mig.h1, mig.h2, live=False)
+    assert result['_status'] == 'failed' and result['precheck']['cpu']['verdict'] == 'fail'
+    assert "cannot provide the CPU model Icelake-Server" in result['msg'] and 'avx512f' in result['msg']
+    live = mig.migrate(name, mig.h1, mig.h2)
+    assert live['_status'] == 'failed' and 'not running' in live['msg']
+    assert defined_on(mig.h1, name) and not defined_on(mig.h2, name)
+
+
+def test_on_neither_host_and_unsafe_transports(mig):
+    result = mig.migrate(mig.prefix + 'nowhere', mig.h1, mig.h2)
+    assert result['_status'] == 'failed'
+    assert "is on neither '%s'" % mig.h1.name in result['msg'] and "nor '%s'" % mig.h2.name in result['msg']
+    tcp = mig.migrate(mig.prefix + 'nowhere', mig.h1, mig.h2, dest_uri=mig.h2.tcp_uri)
+    assert tcp['_status'] == 'failed' and 'insecure_transport' in tcp['msg'] and tcp['parameter'] == 'dest_uri'
+
+
+def _kill_incoming_qemu(host, name, after, log):
+    """Kill -9 the destination's incoming QEMU `after` seconds after it appears."""
+    pid_file = os.path.join(host.state_dir, 'run', 'qemu', name + '.pid')
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            pid = int(open(pid_file).read().strip())
+            break
+        except (OSError, ValueError):
+            time.sleep(0.05)
+    else:
+        log.append('no incoming QEMU')
+        return
+    time.sleep(after)
+    os.kill(pid, signal.SIGKILL)
+    log.append(pid)
+
+
+def test_faults_leave_the_guest_running_on_the_source(mig, guests):
+    nfs = guests[0]   # runs on h2 (moved there by the first test); every try moves it towards h1 and fails
+    if runs_on(mig.h1, nfs):   # this test alone
+        mig.migrate(nfs, mig.h1, mig.h2)
+    outcomes = []
+    for attempt in range(FAULT_TRIES):
+        killed = []
+        killer = threading.Thread(target=_kill_incoming_qemu, args=(mig.h1, nfs, 0.5 + 0.3 * (attempt % 4), killed))
+        killer.start()
+        result = mig.migrate(nfs, mig.h2, mig.h1, bandwidth=1)
+        killer.join()
+        assert killed and killed != ['no incoming QEMU'], killed
+        assert result['_status'] == 'failed', result
+        assert result['guest_running_on_source'] is True and result['location'] == mig.h2.name
+        assert "still runs on '%s'" % mig.h2.name in result['msg']
+        assert runs_on(mig.h2, nfs) and not defined_on(mig.h1, nfs)
+        outcomes.append(round(result['_wall'], 1))
+    assert alive(mig, mig.h2, nfs)
+    print('fault tries (s):', outcomes)
+
+    unreachable = mig.migrate(nfs, mig.h2, mig.h1, dest_uri=mig.h1.ssh_uri.replace(mig.h1.ip, _unused_ip(mig)))
+    assert unreachable['_status'] == 'failed' and 'does not answer' in unreachable['msg']
+    assert unreachable['precheck']['destination']['verdict'] == 'fail'
+    assert runs_on(mig.h2, nfs)
+
+
+def _unused_ip(mig):
+    return mig.h1.ip.rsplit('.', 1)[0] + '.249'
+
+
+def test_timeout_abort_then_postcopy(mig, guests):
+    nfs = guests[0]
+    home, away = (mig.h2, mig.h1) if runs_on(mig.h2, nfs) else (mig.h1, mig.h2)
+    aborted = mig.migrate(nfs, home, away, bandwidth=1, timeout=3)
+    assert aborted['timed_out'] is True, aborted
+    if aborted['_status'] == 'failed':
+        assert 'timeout after 3s (abort)' in aborted['msg'] and aborted['guest_running_on_source'] is True
+        assert runs_on(home, nfs) and not defined_on(away, nfs)
+    else:
+        # QEMU 7.2 sometimes lets a cancelled job complete (see job.py): reported, and the guest is in one place
+        assert aborted['timeout_action_taken'].startswith('abort (not honoured')
+        assert runs_on(away, nfs) and not defined_on(home, nfs)
+        home, away = away, home
+    print('timeout abort:', aborted['_status'], aborted.get('duration_s'))
+
+    switched = mig.migrate(nfs, home, away, bandwidth=1, timeout=3, timeout_action='postcopy')
+    assert switched['_status'] == 'ok', switched.get('msg')
+    assert switched['changed'] is True and switched['timed_out'] is True
+    assert switched['timeout_action_taken'] == 'postcopy' and 'postcopy' in switched['flags']
+    assert switched['location'] == away.name
+    # post-copy should pull the rest at full speed; on this lab QEMU 7.2 sometimes ignores the switch as it does a
+    # cancel (see job.py), and the job completes at 1 MiB/s: the duration is printed, not asserted
+    print('timeout postcopy:', switched['duration_s'])
+    assert runs_on(away, nfs) and not defined_on(home, nfs)
+    assert alive(mig, away, nfs)
