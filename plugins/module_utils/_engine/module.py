@@ -171,12 +171,14 @@ class KvmModule(object):
         """A step failed after others were applied: say which, and the state the objects are left in."""
         details.update(exc.details)
         left = {}
+        conn = self._conns.get(self.params['uri'])
         if exc.details.get('connection_lost'):
-            self._conn = None
-        if self._conn is not None:
+            self._conns.pop(self.params['uri'], None)   # nothing to close
+            conn = None
+        if conn is not None:
             kind = getattr(resource, 'KIND', None)
             name = getattr(resource, 'label', None) or getattr(resource, 'name', None)
-            left = describe_failure(self._conn, kind, name, exc.failed)
+            left = describe_failure(conn, kind, name, exc.failed)
         msg = str(exc)
         if exc.details.get('connection_lost'):
             msg += ' (uri %s)' % self.params['uri']
@@ -201,7 +203,7 @@ class KvmModule(object):
             details.update(exc.details)
             self._fail(str(exc), **details)
         if connection_lost(exc):
-            self._conn = None   # nothing to close
+            self._conns.pop(self.params['uri'], None)   # nothing to close
             self._fail(lost_message(self.params['uri'], libvirt_reason(exc)), **details)
         self._fail('libvirt operation failed: %s' % libvirt_reason(exc), **details)
 
