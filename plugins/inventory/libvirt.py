@@ -24,7 +24,7 @@ description:
   - One connection is opened per URI and refresh, no capability queries are made.
   - The inventory file name must end with V(libvirt.yml), V(libvirt.yaml), V(kvm.yml) or V(kvm.yaml).
 author:
-  - kvmops maintainers
+  - kvmops.kvm maintainers (@kvmops)
 requirements:
   - libvirt-python
   - lxml
@@ -114,6 +114,7 @@ uris:
     name: kvm1
   - qemu+ssh://root@kvm2.example.com/system
 
+---
 # local.kvm.yml: the management network's address, groups by a guest's title, extra variables
 plugin: kvmops.kvm.libvirt
 uris: [qemu:///system]
@@ -128,6 +129,7 @@ groups:
   web: kvm_name is match('web')
 strict: false
 
+---
 # cached.libvirt.yml: a cached inventory (ansible-inventory --flush-cache refreshes it)
 plugin: kvmops.kvm.libvirt
 uris: [qemu+tls://kvm1.example.com/system]
@@ -136,6 +138,7 @@ cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/kvmops-inventory
 cache_timeout: 600
 
+---
 # console.libvirt.yml: reach guests with no network through community.libvirt's connection instead of ssh
 plugin: kvmops.kvm.libvirt
 ansible_host: uuid
@@ -336,4 +339,3 @@ def _unique(items):
         if item not in seen:
             seen.append(item)
     return seen
-

@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 
-import libvirt
 import pytest
 import yaml
 

@@ -76,8 +76,8 @@ def test_sources_in_order_first_keeps_an_address_and_unknown_macs_are_ignored():
     dom = FakeDomain({
         lease: {'vnet0': dict(hwaddr='52:54:00:00:00:01', addrs=[dict(addr='10.0.0.5', prefix=24, type=0)])},
         agent: {'lo': dict(hwaddr='00:00:00:00:00:00', addrs=[dict(addr='127.0.0.1', prefix=8, type=0)]),
-                'ens3': dict(hwaddr='52:54:00:00:00:01', addrs=[dict(addr='10.0.0.5', prefix=24, type=0),
-                                                               dict(addr='fd00::5', prefix=64, type=1)])},
+                'ens3': dict(hwaddr='52:54:00:00:00:01',
+                             addrs=[dict(addr='10.0.0.5', prefix=24, type=0), dict(addr='fd00::5', prefix=64, type=1)])},
         arp: libvirt.libvirtError('no ARP here'),
     })
     nics = [nic('52:54:00:00:00:01')]
