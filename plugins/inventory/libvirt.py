@@ -251,6 +251,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for hypervisor in gathered:
             for guest in hypervisor['guests']:
                 guest = dict(guest, uri=hypervisor['uri'], hypervisor=hypervisor['hypervisor'])
+                for source, reason in sorted((guest.pop('address_errors', None) or {}).items()):
+                    display.vvv("kvmops.kvm.libvirt: no %s addresses of '%s' on %s: %s"
+                                % (source, guest['name'], guest['hypervisor'], reason))
                 key = guest['uuid'] if self.get_option('inventory_hostname') == 'uuid' else guest['name']
                 if key not in chosen:
                     chosen[key] = (guest, [])

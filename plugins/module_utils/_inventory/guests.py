@@ -94,7 +94,9 @@ def read_guest(dom, sources=ADDRESS_SOURCES, read_only=False):
     )
     if state in _ADDRESSED_STATES:
         agent = not read_only and _agent_connected(root)
-        _add_addresses(dom, record['interfaces'], [s for s in sources if s != 'agent' or agent])
+        errors = _add_addresses(dom, record['interfaces'], [s for s in sources if s != 'agent' or agent])
+        if errors:
+            record['address_errors'] = errors
     return record
 
 
@@ -145,14 +147,16 @@ def _agent_connected(root):
 
 def _add_addresses(dom, interfaces, sources):
     """Addresses from each source in turn, matched to the guest's NICs by MAC; the first source to report an
-    address keeps it."""
+    address keeps it. Returns {source: libvirt's reason} for the sources that failed."""
     by_mac = dict((nic['mac'], nic) for nic in interfaces if nic['mac'])
+    errors = {}
     for source in sources:
         flag = getattr(libvirt, _SOURCE_FLAGS[source], _SOURCE_VALUES[source])
         try:
             reported = dom.interfaceAddresses(flag) or {}
-        except libvirt.libvirtError:
-            continue   # no leases on this network type, agent gone, an older daemon without ARP: next source
+        except libvirt.libvirtError as exc:
+            errors[source] = libvirt_reason(exc)   # agent gone, a daemon without ARP...: the next source
+            continue
         for guest_ifname, data in sorted(reported.items()):
             nic = by_mac.get((data.get('hwaddr') or '').lower())
             if nic is None:
@@ -167,3 +171,4 @@ def _add_addresses(dom, interfaces, sources):
                         address=item['addr'], prefix=item.get('prefix'),
                         family='ipv6' if item.get('type') == getattr(libvirt, 'VIR_IP_ADDR_TYPE_IPV6', 1) else 'ipv4',
                         source=source))
+    return errors

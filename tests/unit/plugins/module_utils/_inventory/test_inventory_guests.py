@@ -81,8 +81,9 @@ def test_sources_in_order_first_keeps_an_address_and_unknown_macs_are_ignored():
         arp: libvirt.libvirtError('no ARP here'),
     })
     nics = [nic('52:54:00:00:00:01')]
-    guests._add_addresses(dom, nics, ['lease', 'agent', 'arp'])   # pylint: disable=protected-access
+    errors = guests._add_addresses(dom, nics, ['lease', 'agent', 'arp'])   # pylint: disable=protected-access
     assert dom.asked == [lease, agent, arp]
+    assert list(errors) == ['arp']   # the reason is libvirt's (its last error), for -vvv
     assert nics[0]['addresses'] == [dict(address='10.0.0.5', prefix=24, family='ipv4', source='lease'),
                                     dict(address='fd00::5', prefix=64, family='ipv6', source='agent')]
     assert nics[0]['guest_name'] == 'ens3'
