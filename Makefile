@@ -7,7 +7,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 PYTEST := $(VENV)/bin/python -m pytest
 
-.PHONY: setup demo test test-unit test-sanity test-lint test-integration changelog-lint build clean
+.PHONY: setup demo test test-unit test-sanity test-lint test-docs test-integration changelog-lint build clean
 
 setup:
 	scripts/bootstrap.sh
@@ -18,7 +18,7 @@ demo: setup
 	ansible-playbook -i "$$($(VENV)/bin/python tests/lab/kvmlab inventory)" playbooks/demo.yml
 
 test: setup
-	$(MAKE) --no-print-directory test-unit test-sanity test-lint test-integration
+	$(MAKE) --no-print-directory test-unit test-sanity test-lint test-docs test-integration
 
 test-unit:
 	$(PYTEST) -q tests/unit
@@ -29,6 +29,10 @@ test-sanity:
 test-lint:
 	ansible-lint --profile production
 	antsibull-changelog lint
+
+# docs lint (antsibull-docs) and the docs site (antsibull-docs + Sphinx, offline, warnings are errors) in .build/docs
+test-docs:
+	scripts/docs_site.sh .build/docs
 
 test-integration:
 	$(PYTEST) -q tests/integration

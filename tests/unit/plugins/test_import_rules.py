@@ -10,6 +10,7 @@
 - No file directly under plugins/module_utils/ except package markers: every file belongs to a private
   subpackage (a leading underscore, with its __init__.py).
 - libvirt and lxml are imported in `_engine/deps.py` only (guarded, so a missing library is reported by name).
+- An inventory plugin (controller side) imports of module_utils only the packages in INVENTORY_IMPORTS.
 """
 
 import ast
@@ -27,6 +28,14 @@ ALLOWED_EDGES = {
                              'and volume code of the storage package, not a copy of it',
     ('_domain', '_host.qemu'): 'a cloud-init seed ISO belongs to the user QEMU runs as, read from qemu.conf the way '
                                'kvm_host reads it',
+}
+
+# what an inventory plugin (plugins/inventory, run on the controller) may import of module_utils, and why
+INVENTORY_IMPORTS = {
+    '_engine': 'the guarded libvirt/lxml imports (deps) and the error messages every module gives; the plugin reads '
+               'libvirt as the modules do, not through a second copy',
+    '_inventory': "the plugin's own family: guests read into plain records (testable without Ansible's inventory); "
+                  'no module family grows controller-only code',
 }
 
 GUARDED_LIBRARIES = ('libvirt', 'lxml')
@@ -115,7 +124,11 @@ def rule_violations(root):
                 continue
             file_edges.setdefault(here, set()).add(name)
             target = package_of(name)
-            if parts[0] == 'modules':
+            if parts[0] == 'inventory':
+                if target not in INVENTORY_IMPORTS:
+                    found.append('%s: an inventory plugin imports %s; of the collection it imports only module_utils '
+                                 '%s' % (where, name, ', '.join(sorted(INVENTORY_IMPORTS))))
+            elif parts[0] == 'modules':
                 if target is None:
                     found.append('%s: a module imports %s; modules import only module_utils' % (where, name))
                 elif target != ENGINE:
@@ -223,6 +236,8 @@ def test_the_rules_catch_each_kind_of_break(tmp_path):
           prefix + '_engine.module import KvmModule\n' + prefix + '_domain.domain import D\n' + prefix
           + '_network.model import N\nfrom ansible_collections.kvmops.kvm.plugins.modules.kvm_y import main\n')
     write(tmp_path, 'modules/kvm_y.py', 'from lxml import etree\n')
+    write(tmp_path, 'inventory/libvirt.py', prefix + '_engine.deps import libvirt\n' + prefix + '_domain.model import M\n'
+          + 'from ansible.plugins.inventory import BaseInventoryPlugin\nimport libvirt\n')
     problems = '\n'.join(rule_violations(str(tmp_path)))
     expected = [
         'plugins/module_utils/_engine/module.py:1: the engine imports the family _domain',
@@ -233,6 +248,8 @@ def test_the_rules_catch_each_kind_of_break(tmp_path):
         'plugins/modules/kvm_x.py:4: a module imports modules.kvm_y',
         'plugins/modules/kvm_x.py: a module imports one family and the engine; it imports _domain, _network',
         'plugins/module_utils/_flat.py: a file directly under module_utils/',
+        'plugins/inventory/libvirt.py:2: an inventory plugin imports module_utils._domain.model',
+        'plugins/inventory/libvirt.py:4: imports libvirt; import it from _engine/deps.py',
         'plugins/module_utils/public/__init__.py: module_utils subpackages are private',
         'import cycle between packages: _domain -> _engine -> _domain',
         'import cycle between packages: _domain -> _network -> _domain',
