@@ -8,7 +8,8 @@ root=$PWD
 
 apt_packages() {
   # Debian packages from bindep.txt (dpkg entries) plus any extra package lists (the lab's)
-  awk '/^[a-z0-9]/ && $0 ~ /platform:dpkg/ {print $1}' bindep.txt
+  # every entry for dpkg, or for every platform (no platform: label), whatever its profile
+  awk '/^[a-z0-9]/ && ($0 ~ /platform:dpkg/ || $0 !~ /platform:/) {print $1}' bindep.txt
   if [ -f tests/lab/packages.txt ]; then
     grep -Ev '^\s*(#|$)' tests/lab/packages.txt
   fi
