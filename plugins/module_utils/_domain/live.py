@@ -52,9 +52,9 @@ class LivePlanner(object):
     def _memory(self, plan, diff):
         # the balloon is a request the guest's driver fulfils (or not): the live size can stay where it is.
         # Ask once, when the definition changes, rather than on every run the guest ignores it.
-        if 'memory' not in self.changing:
-            return True
         wanted = diff.after
+        if 'memory' not in self.changing:
+            return wanted <= self.live['max_memory']   # above the running ceiling: still waiting for a restart
         ceiling = self.live['max_memory']
         if wanted > ceiling or not self.live['balloon'] or self.wanted.get('max_memory', ceiling) != ceiling:
             return False

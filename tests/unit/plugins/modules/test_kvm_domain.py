@@ -171,10 +171,12 @@ def test_raising_a_ceiling_of_a_running_guest_waits_for_a_restart(conn, run):
     dom = conn.lookupByName(NAME)
     assert memory_mib(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE), 'memory') == 256
     assert memory_mib(dom.XMLDesc(0), 'memory') == 128   # the running guest keeps its older definition
+    again = ok(run, **given(GUEST, memory=256))   # the same task again: nothing to define, the restart still due
+    assert again['changed'] is False and again['restart_required'] is True
     ceiling = given(GUEST, memory=256, max_memory=256)
     assert ok(run, **ceiling)['restart_required'] is True   # said on every run until it restarts
     restarted = ok(run, **given(ceiling, restart=True))
-    assert restarted['actions'] == ["restart domain '%s': to apply max_memory" % NAME]
+    assert restarted['actions'] == ["restart domain '%s': to apply max_memory, memory" % NAME]
     assert restarted['restart_required'] is False and memory_mib(dom.XMLDesc(0), 'memory') == 256
     assert ok(run, **ceiling)['changed'] is False
 
