@@ -91,7 +91,8 @@ def config(resource):
 
 
 def plan(resource, plan):
-    """Record the file changes of the chosen backend; return the files/profiles it keeps for the bridge."""
+    """Record the file changes of the chosen backend; return the files/profiles it keeps for the bridge (not the
+    other files it edited, such as /etc/network/interfaces)."""
     backend = resource.backend
     if backend is None:
         return []
@@ -100,6 +101,7 @@ def plan(resource, plan):
         wanted = backend.render(config(resource))
     else:
         wanted = {}
+    kept = sorted(wanted)
     wanted.update(backend.edits(name, resource.desired, wanted))
     before, after = {}, {}
     changed = []
@@ -127,7 +129,7 @@ def plan(resource, plan):
         if activate is not None:
             plan.add(activate[0], backend.NAME, name, activate[1], detail=activate[2])
     resource.touched_files = changed
-    return sorted(path for path, text in wanted.items() if text is not None)
+    return kept
 
 
 def _writer(module, path, text, mode):

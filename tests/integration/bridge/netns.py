@@ -57,6 +57,7 @@ class Lab(object):
         self.dir = tempfile.mkdtemp(prefix='kvmtb-')
         self.wrapper = os.path.join(self.dir, 'python')
         self.inventory = os.path.join(self.dir, 'hosts')
+        self.etc_network = None
 
     def up(self):
         self.down()
@@ -78,7 +79,12 @@ class Lab(object):
         ip('addr', 'add', self.address, 'dev', 'nic0', ns=self.host)
         ip('route', 'add', 'default', 'via', self.gateway, ns=self.host)
         with open(self.wrapper, 'w') as stream:
-            stream.write('#!/bin/sh\nexec ip netns exec %s %s "$@"\n' % (self.host, PYTHON))
+            if self.etc_network:
+                # the module sees a /etc/network of the test's own (ip netns exec gives it a private mount namespace)
+                stream.write('#!/bin/sh\nexec ip netns exec %s sh -c \'mount --bind %s /etc/network && exec %s "$@"\' '
+                             'sh "$@"\n' % (self.host, self.etc_network, PYTHON))
+            else:
+                stream.write('#!/bin/sh\nexec ip netns exec %s %s "$@"\n' % (self.host, PYTHON))
         os.chmod(self.wrapper, 0o755)
         with open(self.inventory, 'w') as stream:
             stream.write('%s ansible_connection=local ansible_python_interpreter=%s\n' % (self.host, self.wrapper))
