@@ -13,9 +13,9 @@ version_added: 0.2.0
 description:
   - Creates, changes and removes a Linux bridge of the host the module runs on (its network namespace), with
     its uplink (NICs, a bond or a VLAN), its addresses, STP, MTU and MAC, and tap devices for guests.
-  - Runtime state is read and changed over netlink (pyroute2), in minimal steps: adding a tap does not bounce
-    the bridge; only what you specify is compared.
-  - The host's address moves from a NIC onto the bridge without losing reachability: the address is added
+  - Runtime state is read and changed over netlink (pyroute2), in minimal steps (adding a tap does not bounce
+    the bridge); only what you specify is compared.
+  - The host's address moves from a NIC onto the bridge without losing reachability. The address is added
     to the bridge first, the NIC enslaved, the routes moved, and only then the address is removed from the NIC.
   - The configuration is written for the network stack that manages the host (O(persist)), so it survives
     a reboot; files are written atomically and compared by meaning.

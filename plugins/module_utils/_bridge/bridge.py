@@ -140,9 +140,9 @@ class Bridge(Resource):
         if current is None:
             plan.difference('state', 'absent', 'present')
             stp, delay = d['stp'], d['forward_delay']
+            details = ('stp' if stp else None, 'forward delay %ss' % delay if delay is not None else None)
             plan.add('create', KIND, name, lambda: nl().create_bridge(name, stp, delay),
-                     detail=', '.join(x for x in ('stp' if stp else None,
-                                                   'forward delay %ss' % delay if delay is not None else None) if x))
+                     detail=', '.join(x for x in details if x))
             after.update((k, v) for k, v in (('stp', stp), ('forward_delay', delay)) if v is not None)
         else:
             for key, label in (('stp', 'STP'), ('forward_delay', 'forward delay')):
@@ -377,9 +377,9 @@ class Bridge(Resource):
         defaults_here = {}
         for device in movers:
             for route in state.routes_of(device):
+                via = ' via %s' % route['gateway'] if route['gateway'] else ''
                 plan.add('move route to', KIND, name, lambda r=route: nl().replace_route(r, name),
-                         detail='%s%s (from %s)' % (route['dst'], ' via %s' % route['gateway'] if route['gateway'] else '',
-                                                   device))
+                         detail='%s%s (from %s)' % (route['dst'], via, device))
                 if route['dst'] == 'default':
                     defaults_here[route['family']] = route
         for route in state.routes_of(name):

@@ -102,8 +102,8 @@ def runtime(nl, snapshot):
     now = nl.read()
     for route in old.routes:
         if route['dev'] in snapshot.names and route['proto'] != 2 and not _has(now.routes, route):
-            step('restored route %s%s on %s' % (route['dst'], ' via %s' % route['gateway'] if route['gateway'] else '',
-                                               route['dev']),
+            via = ' via %s' % route['gateway'] if route['gateway'] else ''
+            step('restored route %s%s on %s' % (route['dst'], via, route['dev']),
                  lambda r=route: nl.replace_route(r, r['dev']))
     now = nl.read()
     for name in snapshot.names:

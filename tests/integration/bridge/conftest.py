@@ -22,7 +22,7 @@ def kvmtb_purge():
 
 
 @pytest.fixture
-def lab(request):
+def ns(request):
     """A fresh host namespace with nic0..nic2 (nic0 has the address and the default route) and its LAN."""
     slot = 1 + (hash(request.node.name) % 200)
     made = Lab(slot).up()

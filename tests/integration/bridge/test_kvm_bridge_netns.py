@@ -1,5 +1,5 @@
 """kvm_bridge on this machine, inside network namespaces with veth NICs: bridges, ports, taps, addresses, MTU, STP,
-MAC pinning, removal, and bad inputs that leave the namespace byte-identical (bonds and VLANs: the lab tests)."""
+MAC pinning, removal, and bad inputs that leave the namespace byte-identical (bonds and VLANs: the ns tests)."""
 
 import subprocess
 import sys
@@ -14,34 +14,34 @@ pytestmark = pytest.mark.skipif(subprocess.run(['ip', 'netns', 'list'], capture_
                                 reason='needs ip netns (root)')
 
 
-def _bridge(lab, **args):
+def _bridge(ns, **args):
     args.setdefault('persist', 'none')
     return dict(args)
 
 
-def test_ports_address_moved_contract(lab):
-    nic0_mac = links(lab.host)['nic0']['address']
-    args = _bridge(lab, name='br0', ports=['nic0'])
-    predicted, applied, last = contract('kvm_bridge', args, **lab.kwargs())
+def test_ports_address_moved_contract(ns):
+    nic0_mac = links(ns.host)['nic0']['address']
+    args = _bridge(ns, name='br0', ports=['nic0'])
+    predicted, applied, last = contract('kvm_bridge', args, **ns.kwargs())
     assert "attach port to bridge 'br0': nic0" in applied['actions']
     assert predicted['bridge'] == applied['bridge'] == last['bridge']
-    found = links(lab.host)
+    found = links(ns.host)
     assert found['br0']['linkinfo']['info_kind'] == 'bridge'
     assert found['nic0']['master'] == 'br0'
     assert found['br0']['address'] == nic0_mac           # the uplink's MAC, pinned
-    assert addresses(lab.host, 'br0') == [lab.address]
-    assert addresses(lab.host, 'nic0') == []
-    default = [r for r in routes(lab.host) if r['dst'] == 'default']
-    assert [(r['gateway'], r['dev']) for r in default] == [(lab.gateway, 'br0')]
-    assert ping(lab.host, lab.gateway)
-    assert last['bridge']['addresses'] == [lab.address] and last['bridge']['ports'] == ['nic0']
+    assert addresses(ns.host, 'br0') == [ns.address]
+    assert addresses(ns.host, 'nic0') == []
+    default = [r for r in routes(ns.host) if r['dst'] == 'default']
+    assert [(r['gateway'], r['dev']) for r in default] == [(ns.gateway, 'br0')]
+    assert ping(ns.host, ns.gateway)
+    assert last['bridge']['addresses'] == [ns.address] and last['bridge']['ports'] == ['nic0']
 
 
-def test_taps_whole_set_and_mac_stays(lab):
-    args = _bridge(lab, name='br1', ports=['nic1'], taps=['vm-vnic', {'name': 'tap1', 'owner': 'nobody',
+def test_taps_whole_set_and_mac_stays(ns):
+    args = _bridge(ns, name='br1', ports=['nic1'], taps=['vm-vnic', {'name': 'tap1', 'owner': 'nobody',
                                                                       'multi_queue': True}])
-    contract('kvm_bridge', args, **lab.kwargs())
-    found = links(lab.host)
+    contract('kvm_bridge', args, **ns.kwargs())
+    found = links(ns.host)
     mac = found['br1']['address']
     assert mac == found['nic1']['address']
     for tap in ('vm-vnic', 'tap1'):
@@ -53,75 +53,75 @@ def test_taps_whole_set_and_mac_stays(lab):
     assert found['tap1']['linkinfo']['info_data']['multi_queue'] is True
     # the list is the whole set: tap1 dropped is removed; adding a tap does not bounce the bridge
     ifindex = found['br1']['ifindex']
-    _, applied, _ = contract('kvm_bridge', dict(args, taps=['vm-vnic', 'tap2']), **lab.kwargs())
+    _, applied, _ = contract('kvm_bridge', dict(args, taps=['vm-vnic', 'tap2']), **ns.kwargs())
     assert applied['actions'] == ["create tap 'tap2'", "attach tap to bridge 'br1': tap2", "delete tap 'tap1'"]
-    found = links(lab.host)
+    found = links(ns.host)
     assert 'tap1' not in found and found['tap2']['master'] == 'br1'
     assert found['br1']['ifindex'] == ifindex and found['br1']['address'] == mac
 
 
-def test_mtu_stp_forward_delay_mac(lab):
-    args = _bridge(lab, name='br2', ports=['nic2'], stp=True, forward_delay=4, mtu=1400, mac='52:54:00:aa:bb:02',
+def test_mtu_stp_forward_delay_mac(ns):
+    args = _bridge(ns, name='br2', ports=['nic2'], stp=True, forward_delay=4, mtu=1400, mac='52:54:00:aa:bb:02',
                    taps=['tap9'])
-    contract('kvm_bridge', args, **lab.kwargs())
-    found = links(lab.host)
+    contract('kvm_bridge', args, **ns.kwargs())
+    found = links(ns.host)
     data = found['br2']['linkinfo']['info_data']
     assert data['stp_state'] == 1 and data['forward_delay'] == 400
     assert found['br2']['mtu'] == found['nic2']['mtu'] == found['tap9']['mtu'] == 1400
     assert found['br2']['address'] == '52:54:00:aa:bb:02'
     # changed in place: STP off, another delay and MTU
-    _, applied, last = contract('kvm_bridge', dict(args, stp=False, forward_delay=0, mtu=1500), **lab.kwargs())
+    _, applied, last = contract('kvm_bridge', dict(args, stp=False, forward_delay=0, mtu=1500), **ns.kwargs())
     assert "create bridge 'br2'" not in ' '.join(applied['actions'])
-    found = links(lab.host)
+    found = links(ns.host)
     assert found['br2']['linkinfo']['info_data']['stp_state'] == 0
     assert found['br2']['linkinfo']['info_data']['forward_delay'] == 0
     assert found['br2']['mtu'] == 1500
     assert last['bridge']['stp'] is False and last['bridge']['forward_delay'] == 0
 
 
-def test_tap_only_bridge_mac_pinned(lab):
-    args = _bridge(lab, name='tester', taps=['vm-vnic'])
-    contract('kvm_bridge', args, **lab.kwargs())
-    mac = links(lab.host)['tester']['address']
+def test_tap_only_bridge_mac_pinned(ns):
+    args = _bridge(ns, name='tester', taps=['vm-vnic'])
+    contract('kvm_bridge', args, **ns.kwargs())
+    mac = links(ns.host)['tester']['address']
     with open('/dev/null') as _:
         pass
-    assigned = subprocess.run(['ip', 'netns', 'exec', lab.host, 'cat', '/sys/class/net/tester/addr_assign_type'],
+    assigned = subprocess.run(['ip', 'netns', 'exec', ns.host, 'cat', '/sys/class/net/tester/addr_assign_type'],
                               capture_output=True, text=True).stdout.strip()
     assert assigned == '3'   # NET_ADDR_SET: the kernel no longer follows the ports' MACs
-    ok('kvm_bridge', dict(args, taps=['vm-vnic', 'aaa-first']), **lab.kwargs())
-    ok('kvm_bridge', dict(args, taps=['aaa-first']), **lab.kwargs())
-    assert links(lab.host)['tester']['address'] == mac
+    ok('kvm_bridge', dict(args, taps=['vm-vnic', 'aaa-first']), **ns.kwargs())
+    ok('kvm_bridge', dict(args, taps=['aaa-first']), **ns.kwargs())
+    assert links(ns.host)['tester']['address'] == mac
 
 
-def test_static_addresses_gateway_and_ipv6(lab):
-    args = _bridge(lab, name='br0', ports=['nic0'],
-                   ipv4={'addresses': [lab.net + '.20/24'], 'gateway': lab.gateway},
+def test_static_addresses_gateway_and_ipv6(ns):
+    args = _bridge(ns, name='br0', ports=['nic0'],
+                   ipv4={'addresses': [ns.net + '.20/24'], 'gateway': ns.gateway},
                    ipv6={'addresses': ['fd00:77::20/64']})
-    predicted, applied, _ = contract('kvm_bridge', args, **lab.kwargs())
-    assert predicted['bridge']['addresses'] == [lab.net + '.20/24', 'fd00:77::20/64']
-    assert addresses(lab.host, 'br0') == sorted([lab.net + '.20/24', 'fd00:77::20/64'])
-    assert addresses(lab.host, 'nic0') == []
-    default = [r for r in routes(lab.host) if r['dst'] == 'default']
-    assert [(r['gateway'], r['dev']) for r in default] == [(lab.gateway, 'br0')]
-    assert ping(lab.host, lab.gateway)
-    assert applied['diff']['after']['addresses'] == [lab.net + '.20/24', 'fd00:77::20/64']
+    predicted, applied, _ = contract('kvm_bridge', args, **ns.kwargs())
+    assert predicted['bridge']['addresses'] == [ns.net + '.20/24', 'fd00:77::20/64']
+    assert addresses(ns.host, 'br0') == sorted([ns.net + '.20/24', 'fd00:77::20/64'])
+    assert addresses(ns.host, 'nic0') == []
+    default = [r for r in routes(ns.host) if r['dst'] == 'default']
+    assert [(r['gateway'], r['dev']) for r in default] == [(ns.gateway, 'br0')]
+    assert ping(ns.host, ns.gateway)
+    assert applied['diff']['after']['addresses'] == [ns.net + '.20/24', 'fd00:77::20/64']
 
 
-def test_report_and_remove_moves_address_back(lab):
-    ok('kvm_bridge', _bridge(lab, name='br0', ports=['nic0']), **lab.kwargs())
+def test_report_and_remove_moves_address_back(ns):
+    ok('kvm_bridge', _bridge(ns, name='br0', ports=['nic0']), **ns.kwargs())
     # re-port: nic1 joins, nic0 leaves; the address stays on the bridge
-    _, applied, _ = contract('kvm_bridge', _bridge(lab, name='br0', ports=['nic1'], mac=links(lab.host)['br0']['address']),
-                             **lab.kwargs())
+    _, applied, _ = contract('kvm_bridge', _bridge(ns, name='br0', ports=['nic1'], mac=links(ns.host)['br0']['address']),
+                             **ns.kwargs())
     assert "detach port from bridge 'br0': nic0" in applied['actions']
-    assert links(lab.host)['nic1']['master'] == 'br0' and 'master' not in links(lab.host)['nic0']
-    assert ping(lab.host, lab.gateway)
+    assert links(ns.host)['nic1']['master'] == 'br0' and 'master' not in links(ns.host)['nic0']
+    assert ping(ns.host, ns.gateway)
     predicted, applied, last = contract('kvm_bridge', dict(name='br0', state='absent', ports=['nic1'], persist='none'),
-                                        **lab.kwargs())
+                                        **ns.kwargs())
     assert last['bridge'] is None and predicted['bridge'] is None
-    assert 'br0' not in links(lab.host)
-    assert addresses(lab.host, 'nic1') == [lab.address]
-    assert [r['dev'] for r in routes(lab.host) if r['dst'] == 'default'] == ['nic1']
-    assert ping(lab.host, lab.gateway)
+    assert 'br0' not in links(ns.host)
+    assert addresses(ns.host, 'nic1') == [ns.address]
+    assert [r['dev'] for r in routes(ns.host) if r['dst'] == 'default'] == ['nic1']
+    assert ping(ns.host, ns.gateway)
 
 
 GUEST = r'''
@@ -133,24 +133,24 @@ time.sleep(600)
 '''
 
 
-def test_guest_taps_refused_without_force(lab):
-    ok('kvm_bridge', _bridge(lab, name='br0', ports=['nic1'], ipv4={'method': 'none'}), **lab.kwargs())
+def test_guest_taps_refused_without_force(ns):
+    ok('kvm_bridge', _bridge(ns, name='br0', ports=['nic1'], ipv4={'method': 'none'}), **ns.kwargs())
     # a tap held open by a process, as QEMU holds a guest's (not persistent)
-    guest = subprocess.Popen(['ip', 'netns', 'exec', lab.host, sys.executable, '-c', GUEST, 'vnet77'],
+    guest = subprocess.Popen(['ip', 'netns', 'exec', ns.host, sys.executable, '-c', GUEST, 'vnet77'],
                              stdout=subprocess.PIPE, text=True)
     try:
         assert guest.stdout.readline().strip() == 'ready'
-        ip('link', 'set', 'vnet77', 'master', 'br0', 'up', ns=lab.host)
-        before = snapshot(lab.host)
+        ip('link', 'set', 'vnet77', 'master', 'br0', 'up', ns=ns.host)
+        before = snapshot(ns.host)
         for args in (dict(name='br0', state='absent'), dict(name='br0', ports=['nic2'])):
-            failed = fails('kvm_bridge', _bridge(lab, **args), **lab.kwargs())
+            failed = fails('kvm_bridge', _bridge(ns, **args), **ns.kwargs())
             assert 'vnet77' in failed['msg'] and 'force' in failed['msg'], failed['msg']
-            assert snapshot(lab.host) == before
+            assert snapshot(ns.host) == before
         # the guest's tap is not one of the bridge's taps: a taps list never removes it
-        ok('kvm_bridge', _bridge(lab, name='br0', taps=[]), **lab.kwargs())
-        assert links(lab.host)['vnet77']['master'] == 'br0'
-        ok('kvm_bridge', _bridge(lab, name='br0', state='absent', force=True), **lab.kwargs())
-        assert 'br0' not in links(lab.host)
+        ok('kvm_bridge', _bridge(ns, name='br0', taps=[]), **ns.kwargs())
+        assert links(ns.host)['vnet77']['master'] == 'br0'
+        ok('kvm_bridge', _bridge(ns, name='br0', state='absent', force=True), **ns.kwargs())
+        assert 'br0' not in links(ns.host)
     finally:
         guest.kill()
         guest.wait()
@@ -177,13 +177,13 @@ BAD = [
 ]
 
 
-def test_bad_inputs_leave_the_host_unchanged(lab):
-    ip('link', 'add', 'other', 'type', 'bridge', ns=lab.host)
-    ip('link', 'set', 'nic2', 'master', 'other', ns=lab.host)
-    before = snapshot(lab.host)
+def test_bad_inputs_leave_the_host_unchanged(ns):
+    ip('link', 'add', 'other', 'type', 'bridge', ns=ns.host)
+    ip('link', 'set', 'nic2', 'master', 'other', ns=ns.host)
+    before = snapshot(ns.host)
     for args, expected in BAD:
-        failed = fails('kvm_bridge', _bridge(lab, **args), **lab.kwargs())
+        failed = fails('kvm_bridge', _bridge(ns, **args), **ns.kwargs())
         assert expected in failed['msg'], (args, failed['msg'])
         assert 'Invalid parameter' in failed['msg'] or 'parameter' in failed, failed
-        assert snapshot(lab.host) == before, args
+        assert snapshot(ns.host) == before, args
     assert time.time()

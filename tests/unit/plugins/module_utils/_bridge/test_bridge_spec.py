@@ -15,8 +15,8 @@ def params(**given):
 
 @pytest.mark.parametrize('text,expected', [
     ('mode=1 miimon=100', {'mode': 'active-backup', 'miimon': 100}),
-    ('mode=802.3ad lacp_rate=fast xmit_hash_policy=layer3+4', {'mode': '802.3ad', 'lacp_rate': 'fast',
-                                                              'xmit_hash_policy': 'layer3+4'}),
+    ('mode=802.3ad lacp_rate=fast xmit_hash_policy=layer3+4',
+     {'mode': '802.3ad', 'lacp_rate': 'fast', 'xmit_hash_policy': 'layer3+4'}),
     ('mode=4 lacp_rate=1 xmit_hash_policy=2', {'mode': '802.3ad', 'lacp_rate': 'fast', 'xmit_hash_policy': 'layer2+3'}),
     ('arp_interval=200 arp_ip_target=+10.0.0.2,10.0.0.1', {'arp_interval': 200, 'arp_ip_target': ['10.0.0.1', '10.0.0.2']}),
     ({'mode': 0, 'use_carrier': 'yes'}, {'mode': 'balance-rr', 'use_carrier': 1}),
