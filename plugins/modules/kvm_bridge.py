@@ -260,14 +260,33 @@ bridge:
   returned: always
   type: dict
   contains:
-    name: {description: The bridge., type: str}
-    mac: {description: Its MAC address (null in check mode when the kernel will choose it)., type: str}
-    mtu: {description: Its MTU., type: int}
-    stp: {description: STP on., type: bool}
-    forward_delay: {description: Forward delay in seconds., type: int}
-    ports: {description: The uplink ports (NICs, the bond or the VLAN device)., type: list, elements: str}
-    taps: {description: Its persistent taps., type: list, elements: str}
-    addresses: {description: Its global IPv4 and IPv6 addresses, CIDR., type: list, elements: str}
+    name:
+      description: The bridge.
+      type: str
+    mac:
+      description: Its MAC address (null in check mode when the kernel will choose it).
+      type: str
+    mtu:
+      description: Its MTU.
+      type: int
+    stp:
+      description: Whether STP is on.
+      type: bool
+    forward_delay:
+      description: Forward delay in seconds.
+      type: int
+    ports:
+      description: The uplink ports - NICs, the bond or the VLAN device.
+      type: list
+      elements: str
+    taps:
+      description: Its persistent taps.
+      type: list
+      elements: str
+    addresses:
+      description: Its global IPv4 and IPv6 addresses in CIDR form.
+      type: list
+      elements: str
     bond:
       description: The bond under it - name, mode, miimon, active_slave, slaves, options.
       type: dict
@@ -279,8 +298,13 @@ persisted:
   returned: always
   type: dict
   contains:
-    backend: {description: The backend used, or V(none)., type: str}
-    files: {description: The files or profiles it keeps for this bridge., type: list, elements: str}
+    backend:
+      description: The backend used, or V(none).
+      type: str
+    files:
+      description: The files or profiles it keeps for this bridge.
+      type: list
+      elements: str
 rolled_back:
   description: Whether the change was rolled back (the task then fails, saying what was lost and restored).
   returned: always

@@ -23,6 +23,8 @@ except ImportError:
 
         code = 0
 
+__all__ = ['IPRoute', 'NetlinkError', 'require_pyroute2']
+
 
 def require_pyroute2():
     """Raise MissingLibrary (reported with the fix) when pyroute2 cannot be imported on the managed host."""

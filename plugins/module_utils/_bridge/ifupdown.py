@@ -6,8 +6,6 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import ipaddress
-
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine import files
 
 INTERFACES = '/etc/network/interfaces'

@@ -51,7 +51,7 @@ def _link(message, names):
             link['bridge'] = {'stp': data.get('IFLA_BR_STP_STATE', 0) != 0,
                               'forward_delay': int(round(data.get('IFLA_BR_FORWARD_DELAY', 0) / 100.0))}
         elif link['kind'] == 'bond':
-            link['bond'] = bonding.from_netlink(data, lambda index: names.get(index))
+            link['bond'] = bonding.from_netlink(data, names.get)
         elif link['kind'] == 'vlan':
             link['vlan'] = {'id': data.get('IFLA_VLAN_ID'), 'parent': names.get(attrs.get('IFLA_LINK'))}
         elif link['kind'] == 'tun':

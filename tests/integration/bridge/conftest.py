@@ -8,10 +8,10 @@ from netns import PREFIX, Lab
 
 
 def _purge():
-    names = subprocess.run(['ip', 'netns', 'list'], capture_output=True, text=True).stdout.split()
+    names = subprocess.run(['ip', 'netns', 'list'], capture_output=True, text=True, check=False).stdout.split()
     for name in names:
         if name.startswith(PREFIX + '-'):
-            subprocess.run(['ip', 'netns', 'del', name], capture_output=True)
+            subprocess.run(['ip', 'netns', 'del', name], capture_output=True, check=False)
 
 
 @pytest.fixture(scope='session', autouse=True)
