@@ -234,8 +234,8 @@ class Bridge(Resource):
                 plan.add('set options of', 'bond', bond_name, lambda: nl().set_bond(bond_name, changed),
                          detail=bonding.option_text(changed))
         slaves = uplink['slaves'] if uplink['slaves'] is not None else list(slaves_now)
-        if sorted(slaves) != sorted(state.ports_of(bond_name) if found else []):
-            plan.difference('bond.slaves', sorted(state.ports_of(bond_name)) if found else [], sorted(slaves))
+        if found is not None and sorted(slaves) != sorted(state.ports_of(bond_name)):
+            plan.difference('bond.slaves', sorted(state.ports_of(bond_name)), sorted(slaves))
         gone = [s for s in (state.ports_of(bond_name) if found else []) if s not in slaves]
         if gone:
             self._refuse_with_guests(guests, 're-port')
