@@ -509,7 +509,7 @@ class Bridge(Resource):
     # ---- applying (with the rollback when asked)
 
     def apply(self, plan):
-        if self.rollback is None:
+        if self.rollback is None or not plan.actions:   # nothing changes: nothing to verify or roll back
             return self._apply_steps(plan)
         return rollback.apply_and_verify(self, plan)
 
