@@ -41,10 +41,10 @@ def guest(request):
     dom = conn.lookupByName(debian.name)
     lab_bridge = config.BRIDGE
     dom.attachDeviceFlags(_second_nic(lab_bridge), libvirt.VIR_DOMAIN_AFFECT_LIVE)
-    deadline = time.time() + 60
-    while time.time() < deadline and lab.ssh(debian.ip, 'test -e /sys/class/net/eth1', check=False).returncode:
+    # a slow guest (TCG on a busy machine) may miss an ssh banner: ask again until the NIC is there and up
+    deadline = time.time() + 180
+    while time.time() < deadline and lab.ssh(debian.ip, 'ip link set eth1 up', timeout=30, check=False).returncode:
         time.sleep(1)
-    lab.ssh(debian.ip, 'ip link set eth1 up')
     yield lab, debian, dom
     # put the guest back as the other suites know it: the address on eth0, no bond, no second NIC
     ok('kvm_bridge', dict(name='br0', state='absent', bond={'name': 'bond0', 'slaves': ['eth0', 'eth1']},
