@@ -49,6 +49,9 @@ def _interface_source(iface):
     kind = iface.get('type')
     if source is None:
         return kind, None
+    if source.get('network'):
+        # on a network of mode bridge or direct, the live XML shows the actual type and keeps the network
+        return 'network', source.get('network')
     return kind, {'network': source.get('network'), 'bridge': source.get('bridge'),
                   'direct': source.get('dev')}.get(kind)
 

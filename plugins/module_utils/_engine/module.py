@@ -133,7 +133,8 @@ class KvmModule(object):
     def _converge(self, resource, plan):
         resource.plan(plan)
         if not self.check_mode:
-            plan.apply()
+            # a resource may apply its plan itself (kvm_bridge: detached, verified, rolled back on failure)
+            getattr(resource, 'apply', lambda plan: plan.apply())(plan)
         return resource.result()
 
     def _fail_with(self, exc, resource, **details):

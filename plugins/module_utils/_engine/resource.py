@@ -49,6 +49,10 @@ class Resource(object):
     def plan(self, plan):
         raise NotImplementedError
 
+    def apply(self, plan):
+        """Run the plan's actions (not called in check mode); a resource may wrap them."""
+        plan.apply()
+
     def result(self):
         return {}
 

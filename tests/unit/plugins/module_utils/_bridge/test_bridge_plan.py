@@ -1,0 +1,151 @@
+"""kvm_bridge's plan read from a given netlink state (no host touched): bonds and VLANs, which this machine's
+kernel cannot make, planned in the order that keeps the host reachable; a second plan over the result is empty."""
+
+import pytest
+
+from ansible_collections.kvmops.kvm.plugins.module_utils._bridge import spec
+from ansible_collections.kvmops.kvm.plugins.module_utils._bridge.bridge import Bridge
+from ansible_collections.kvmops.kvm.plugins.module_utils._bridge.netlink import State
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import KvmError, ParameterError
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.plan import Plan
+
+
+def nic(name, mac, master=None, kind=None, **extra):
+    link = dict(name=name, index=0, kind=kind, master=master, mtu=1500, mac=mac, up=True, carrier=True)
+    link.update(extra)
+    return link
+
+
+def host(extra_links=(), addresses=None, routes=None):
+    links = dict((l['name'], l) for l in [nic('eth0', '52:54:00:00:00:01'), nic('eth1', '52:54:00:00:00:02')]
+                 + list(extra_links))
+    return State(links, addresses if addresses is not None else {'eth0': ['192.168.1.10/24']},
+                 routes if routes is not None else [
+                     {'family': 4, 'dst': 'default', 'gateway': '192.168.1.1', 'dev': 'eth0', 'metric': 0,
+                      'proto': 4, 'scope': 0, 'prefsrc': None}])
+
+
+class _Module(object):
+    check_mode = True
+
+    def __init__(self, params):
+        self.params = params
+        self.warnings = []
+
+    def warn(self, message):
+        self.warnings.append(message)
+
+
+def params(**given):
+    base = dict(name='br0', state='present', ports=None, bond=None, vlan=None, ipv4=None, ipv6=None, stp=None,
+                forward_delay=None, mtu=None, mac=None, taps=None, persist='none', rollback=None, force=False)
+    base.update(given)
+    return base
+
+
+def planned(state, **given):
+    resource = Bridge(_Module(params(**given)))
+    resource.desired = spec.desired(resource.params)
+    resource.before = state
+    if resource.state == 'present':
+        spec.check_host(resource.desired, state)
+    plan = Plan()
+    resource.plan(plan)
+    return resource, plan
+
+
+SEEDS = dict(bond={'name': 'bond0', 'slaves': ['eth0', 'eth1'], 'options': 'mode=1 miimon=100', 'primary': 'eth0'})
+
+
+def test_seeds_bond_under_br0_in_the_order_that_keeps_the_host_reachable():
+    resource, plan = planned(host(), **SEEDS)
+    assert plan.describe() == [
+        "create bond 'bond0': mode=active-backup miimon=100",
+        "create bridge 'br0'",
+        "set MAC of bridge 'br0': 52:54:00:00:00:01",
+        "bring up bridge 'br0'",
+        "add address to bridge 'br0': 192.168.1.10/24",
+        "attach port to bridge 'br0': bond0",
+        "enslave to bond bond0 interface 'eth0'",
+        "enslave to bond bond0 interface 'eth1'",
+        "set primary slave of bond 'bond0': eth0",
+        "bring up bond 'bond0'",
+        "move route to bridge 'br0': default via 192.168.1.1 (from eth0)",
+        "remove address moved to br0 from interface 'eth0': 192.168.1.10/24",
+    ]
+    assert resource.after['bond']['mode'] == 'active-backup' and resource.after['bond']['miimon'] == 100
+    assert resource.after['addresses'] == ['192.168.1.10/24'] and resource.after['ports'] == ['bond0']
+    assert resource.gateways == {4: '192.168.1.1'}
+
+
+def _applied():
+    """The host as the seeds' plan leaves it."""
+    bond = nic('bond0', '52:54:00:00:00:01', master='br0', kind='bond',
+               bond={'mode': 'active-backup', 'miimon': 100, 'primary': 'eth0', 'active_slave': 'eth0'})
+    bridge = nic('br0', '52:54:00:00:00:01', kind='bridge', bridge={'stp': False, 'forward_delay': 15})
+    state = host([bond, bridge], addresses={'br0': ['192.168.1.10/24']}, routes=[
+        {'family': 4, 'dst': 'default', 'gateway': '192.168.1.1', 'dev': 'br0', 'metric': 0, 'proto': 4,
+         'scope': 0, 'prefsrc': None}])
+    state.links['eth0']['master'] = state.links['eth1']['master'] = 'bond0'
+    return state
+
+
+def test_second_plan_over_the_result_is_empty():
+    _resource, plan = planned(_applied(), **SEEDS)
+    assert plan.describe() == []
+
+
+def test_bond_mode_by_number_and_name_is_the_same():
+    _resource, plan = planned(_applied(), bond={'name': 'bond0', 'slaves': ['eth0', 'eth1'], 'mode': '1',
+                                                'miimon': 100})
+    assert plan.describe() == []
+
+
+def test_mode_change_re_enslaves_and_option_change_is_live():
+    _resource, plan = planned(_applied(), bond={'name': 'bond0', 'slaves': ['eth0', 'eth1'], 'mode': '802.3ad',
+                                                'lacp_rate': 'fast', 'miimon': 100})
+    assert plan.describe() == [
+        "change mode of bond 'bond0': active-backup -> 802.3ad (slaves re-enslaved)",
+        "set options of bond 'bond0': lacp_rate=fast",
+        "enslave to bond bond0 interface 'eth0'",
+        "enslave to bond bond0 interface 'eth1'",
+    ]
+    assert plan.diff['after']['bond']['mode'] == '802.3ad'
+
+
+def test_guests_on_the_bridge_refuse_a_mode_change_without_force():
+    state = _applied()
+    state.links['vnet0'] = nic('vnet0', 'fe:54:00:00:00:09', master='br0', kind='tun',
+                               tun={'type': 'tap', 'persist': False, 'owner': None, 'group': None,
+                                    'multi_queue': False})
+    with pytest.raises(KvmError) as raised:
+        planned(state, bond={'name': 'bond0', 'mode': 'balance-rr'})
+    assert 'vnet0' in str(raised.value) and 'force' in str(raised.value)
+    _resource, plan = planned(state, bond={'name': 'bond0', 'mode': 'balance-rr'}, force=True)
+    assert plan.describe()[0].startswith("change mode of bond 'bond0'")
+
+
+def test_vlan_uplink_created_on_the_bond():
+    state = _applied()
+    _resource, plan = planned(state, name='br1', vlan={'id': 100, 'parent': 'bond0'}, ipv4={'method': 'none'},
+                              taps=['vm-vnic'], mtu=1400)
+    assert plan.describe() == [
+        "create vlan 'bond0.100': id 100 on bond0",
+        "bring up vlan 'bond0.100'",
+        "create bridge 'br1'",
+        "set MTU of vlan 'bond0.100': 1400",
+        "set MTU of bridge 'br1': 1400",
+        "set MAC of bridge 'br1': 52:54:00:00:00:01",
+        "bring up bridge 'br1'",
+        "attach port to bridge 'br1': bond0.100",
+        "create tap 'vm-vnic'",
+        "attach tap to bridge 'br1': vm-vnic",
+        "set MTU of tap 'vm-vnic': 1400",
+    ]
+
+
+def test_slave_enslaved_elsewhere_is_refused_before_anything():
+    state = _applied()
+    with pytest.raises(ParameterError) as raised:
+        planned(state, name='br9', bond={'name': 'bond9', 'slaves': ['eth1']})
+    assert "'eth1' is already enslaved to 'bond0'" in str(raised.value)
