@@ -9,33 +9,42 @@ PYTEST := $(VENV)/bin/python -m pytest
 
 .PHONY: setup demo test test-unit test-sanity test-lint test-docs test-integration changelog-lint build clean
 
+# every stage prints its wall time ("stage test-integration: 812 s (ok)"); `make test` lists them all at the end
+STAGE := $(CURDIR)/scripts/stage.sh
+
 setup:
-	scripts/bootstrap.sh
+	@$(STAGE) setup scripts/bootstrap.sh
 
 # the main job, on the local lab (two namespaced hypervisor hosts and NFS storage; `make lab-down` removes it)
 demo: setup
 	$(VENV)/bin/python tests/lab/kvmlab up --hosts 2 --storage
 	ansible-playbook -i "$$($(VENV)/bin/python tests/lab/kvmlab inventory)" playbooks/demo.yml
 
-test: setup
-	$(MAKE) --no-print-directory test-unit test-sanity test-lint test-docs test-integration
+test:
+	@mkdir -p tests/output; export STAGE_LOG=$(CURDIR)/tests/output/stages.txt; : > $$STAGE_LOG; \
+	start=$$(date +%s); status=0; \
+	$(MAKE) --no-print-directory setup test-unit test-sanity test-lint test-docs test-integration || status=$$?; \
+	echo "== make test: $$(( $$(date +%s) - start )) s ($$([ $$status -eq 0 ] && echo ok || echo FAILED))"; \
+	cat $$STAGE_LOG; exit $$status
 
 test-unit:
-	$(PYTEST) -q tests/unit
+	@$(STAGE) test-unit "$(PYTEST) -q --durations=25 tests/unit"
 
 test-sanity:
-	scripts/sanity.sh
+	@$(STAGE) test-sanity scripts/sanity.sh
 
 test-lint:
-	ansible-lint --profile production
-	antsibull-changelog lint
+	@$(STAGE) test-lint "ansible-lint --profile production && antsibull-changelog lint"
 
 # docs lint (antsibull-docs) and the docs site (antsibull-docs + Sphinx, offline, warnings are errors) in .build/docs
 test-docs:
-	scripts/docs_site.sh .build/docs
+	@$(STAGE) test-docs "scripts/docs_site.sh .build/docs"
 
+# two pytest processes side by side (the lab's tests and this machine's), each printing its 25 slowest tests,
+# then the 25 slowest of both (tests/integration/parallel.py); INTEGRATION_ARGS=--serial runs them one by one
+INTEGRATION_ARGS ?=
 test-integration:
-	$(PYTEST) -q tests/integration
+	@$(STAGE) test-integration "$(VENV)/bin/python tests/integration/parallel.py $(INTEGRATION_ARGS)"
 
 build:
 	ansible-galaxy collection build --force --output-path .build

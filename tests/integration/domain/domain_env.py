@@ -10,7 +10,7 @@ import libvirt
 SLOT = int(os.environ.get('KVMOPS_TEST_SLOT', '0'))
 PREFIX = 'kvmtestd%s-' % (SLOT or '')
 NETWORK = PREFIX + 'net'
-SUBNET = '10.213.%d.' % (99 - SLOT)
+SUBNET = '10.213.%d.' % (100 + SLOT)   # 10.213.92-97 are the network suite's, 10.213.47-56 the labs'
 BRIDGE = 'kvmt-dnet%d' % SLOT   # the network's bridge, for guests plugged in with `bridge:`
 DISK_DIR = '/var/lib/libvirt/images/' + PREFIX.rstrip('-')
 IMAGES = '/var/lib/libvirt/images'

@@ -22,9 +22,9 @@ def debian_guest(image, name='deb', **extra):
     return args
 
 
-def ssh(lab, address, command, timeout=30):
+def ssh(keys, address, command, timeout=30):
     from kvmlab.keys import ssh_options
-    return subprocess.run(['ssh', *ssh_options(lab.keys), 'root@' + address, command], capture_output=True,
+    return subprocess.run(['ssh', *ssh_options(keys), 'root@' + address, command], capture_output=True,
                           text=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL)
 
 
@@ -35,7 +35,7 @@ def wait_until(condition, timeout, what):
         time.sleep(2)
 
 
-def test_shutdown_of_a_cooperating_guest_is_graceful(conn, lab, lab_debian_image):
+def test_shutdown_of_a_cooperating_guest_is_graceful(conn, lab_keys, lab_debian_image):
     """The Debian guest runs systemd-logind (on D-Bus), which turns the ACPI power button into a clean poweroff:
     `state: shutdown` without force stops it within the timeout, and libvirt records a shutdown, not a destroy.
 
@@ -50,7 +50,7 @@ def test_shutdown_of_a_cooperating_guest_is_graceful(conn, lab, lab_debian_image
     agent = conn.lookupByName(name).interfaceAddresses(libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT, 0)
     assert address in [a['addr'] for i in agent.values() if i.get('hwaddr') == started['mac'] for a in i['addrs']]
     # the power button is only heard once logind runs: wait for it (over ssh, with the lab key in the image)
-    wait_until(lambda: ssh(lab, address, 'systemctl is-active systemd-logind').stdout.strip() == 'active', 300,
+    wait_until(lambda: ssh(lab_keys, address, 'systemctl is-active systemd-logind').stdout.strip() == 'active', 300,
                'systemd-logind in %s' % name)
 
     stop = dict(name=name, state='shutdown', shutdown_timeout=180)

@@ -8,6 +8,7 @@ import pytest
 
 from .guests import DebianGuest
 from .image import DebianImage
+from .keys import LabKeys, ensure_keys
 from .lab import Lab
 
 LAB_HOSTS = 2
@@ -27,9 +28,16 @@ def lab() -> Iterator[Lab]:
 
 
 @pytest.fixture(scope="session")
-def lab_debian_image(lab: Lab) -> DebianImage:
-    """The Debian guest image, built at most once (cached on disk under a key of its recipe)."""
-    return lab.debian_image()
+def lab_debian_image() -> DebianImage:
+    """The Debian guest image, built at most once (cached on disk under a key of its recipe). Needs no lab up:
+    tests that boot the image on the machine's own libvirtd (kvm_domain) use it alone."""
+    return Lab().debian_image()
+
+
+@pytest.fixture(scope="session")
+def lab_keys() -> LabKeys:
+    """The lab's ssh client key (root on every lab guest and on guests of the Debian image), no lab up."""
+    return ensure_keys()
 
 
 @pytest.fixture(scope="session")

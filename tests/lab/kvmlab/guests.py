@@ -54,7 +54,8 @@ def start_debian_guest(state: State, image: DebianImage, name: str, ip: str, rol
         nic = domains.bridge_nic_xml(config.BRIDGE, guest.mac, tap=f"{name}-t")
         xml = domains.domain_xml(name, str(image.kernel), str(image.initrd),
                                  f"{image.cmdline} systemd.hostname={name}", memory_mib,
-                                 [domains.file_disk_xml(guest.disk), nic], guest.serial_log, vcpus=2, channels=True)
+                                 [domains.file_disk_xml(guest.disk), nic], guest.serial_log, vcpus=2, channels=True,
+                                 tb_cache_mib=domains.DEBIAN_TB_CACHE_MIB)
         _undefine_if_defined(conn, name)  # a stopped leftover: define afresh from the current recipe
         conn.defineXML(xml).create()
     finally:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from . import config
 from .shell import run
+from .state import cache_locked
 
 
 @dataclass(frozen=True)
@@ -20,11 +21,14 @@ def ensure_keys() -> LabKeys:
     keys_dir.mkdir(parents=True, exist_ok=True)
     keys = LabKeys(keys_dir / "id_ed25519", keys_dir / "id_ed25519.pub", keys_dir / "authorized_keys",
                    keys_dir / "ssh_host_ed25519_key")
-    for path, comment in ((keys.private_key, "kvmlab"), (keys.host_key, "kvmlab-host")):
-        if not path.exists():
-            run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path])
-    if not keys.authorized_keys.exists():
-        keys.authorized_keys.write_text(keys.public_key.read_text())
+    if all(path.exists() for path in (keys.private_key, keys.host_key, keys.authorized_keys)):
+        return keys
+    with cache_locked("keys"):   # two sessions starting at once must not both generate them
+        for path, comment in ((keys.private_key, "kvmlab"), (keys.host_key, "kvmlab-host")):
+            if not path.exists():
+                run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path])
+        if not keys.authorized_keys.exists():
+            keys.authorized_keys.write_text(keys.public_key.read_text())
     return keys
 
 

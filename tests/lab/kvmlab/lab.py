@@ -42,7 +42,7 @@ class Lab:
             nfs_guest: bool) -> None:
         keys = self.keys
         if debian_guests or nfs_guest:
-            debian_image = image.ensure_image(keys)  # the slow part: before anything starts
+            debian_image = self._ensure_image(keys)  # the slow part: before anything starts
         network.ensure_bridge(lab_state)
         network.ensure_dhcp(lab_state)
         for index in range(1, host_count + 1):
@@ -111,8 +111,13 @@ class Lab:
         return artifacts.ensure_tiny_artifacts()
 
     def debian_image(self) -> image.DebianImage:
-        with state.locked():
-            return image.ensure_image(self.keys)
+        """The cached Debian image, built when missing (under the cache's lock, not this lab's: it is shared)."""
+        return self._ensure_image(self.keys)
+
+    @staticmethod
+    def _ensure_image(keys: LabKeys) -> image.DebianImage:
+        # the image is shared by every lab instance (parallel test streams): one builder at a time
+        return image.cached_image(keys) or _locked_build(keys)
 
     def tiny_guest_xml(self, name: str, ip: str | None = "dhcp", disks: list[str] | None = None,
                        memory_mib: int = 128) -> str:
@@ -162,6 +167,11 @@ class Lab:
 
     def remove_guest(self, host: HypervisorHost, name: str) -> None:
         teardown.remove_domain(host.unix_uri, name)
+
+
+def _locked_build(keys: LabKeys) -> image.DebianImage:
+    with state.cache_locked("image"):
+        return image.ensure_image(keys)   # finds the image when another session built it meanwhile
 
 
 def remove_cache() -> None:

@@ -70,3 +70,20 @@ def locked() -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def cache_locked(what: str) -> Iterator[None]:
+    """One builder of a shared cached artifact (the Debian image, the keys) at a time: labs of different
+    instances (parallel test streams, a demo beside a test run) share the cache but not the lab lock."""
+    config.CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    with open(config.CACHE_DIR / f"{what}.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.info("waiting for another session to finish building the cached %s", what)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
