@@ -8,7 +8,8 @@ import pytest
 libvirt = pytest.importorskip('libvirt')
 
 from ansible_collections.kvmops.kvm.plugins.modules import (  # noqa: E402
-    kvm_domain, kvm_host, kvm_network, kvm_pool, kvm_volume)
+    kvm_domain, kvm_domain_info, kvm_host, kvm_network, kvm_network_info, kvm_pool, kvm_pool_info, kvm_snapshot,
+    kvm_volume, kvm_volume_info)
 
 
 def given(base, **changes):
@@ -110,3 +111,25 @@ def test_host_asks_each_capability_once(conn, module_runner, libvirt_calls):
     assert libvirt_calls.count('getCapabilities') == 1
     # one domain capability query per domain type the host offers (kvm and qemu)
     assert libvirt_calls.count('getDomainCapabilities') == 2
+
+
+SNAPSHOT_GUEST = """<domain type='test'><name>unit-calls-snap</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
+<os><type arch='x86_64'>hvm</type></os><devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/>
+<source file='/guest/unit-calls-snap.qcow2'/><target dev='vda' bus='virtio'/></disk></devices></domain>"""
+
+
+def test_snapshots_never_ask_for_capabilities(conn, module_runner, libvirt_calls):
+    conn.defineXML(SNAPSHOT_GUEST).create()
+    run = module_runner(kvm_snapshot)
+    snap = dict(domain='unit-calls-snap', name='before-upgrade')
+    for args in (given(snap, check=True), snap, given(snap, state='current'), given(snap, state='absent')):
+        counted(libvirt_calls, run, **args)
+        assert libvirt_calls.capability_queries() == [], args
+    conn.lookupByName('unit-calls-snap').destroy()
+
+
+@pytest.mark.parametrize('module', [kvm_domain_info, kvm_network_info, kvm_pool_info, kvm_volume_info])
+def test_info_modules_never_ask_for_capabilities(conn, module_runner, libvirt_calls, module):
+    args = dict(pool='default-pool') if module is kvm_volume_info else {}
+    counted(libvirt_calls, module_runner(module), **args)
+    assert libvirt_calls.capability_queries() == []
