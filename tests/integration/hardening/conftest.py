@@ -9,27 +9,7 @@ import tempfile
 import pytest
 
 from harness import purge
-
-PREFIX = 'kvmth'
-
-
-def unmount_all(root):
-    """Unmount every mount below `root` (tmpfs made for a test)."""
-    with open('/proc/mounts') as stream:
-        points = [line.split()[1] for line in stream if line.split()[1].startswith(root)]
-    for point in sorted(points, reverse=True):
-        subprocess.run(['umount', '-l', point], check=False)
-
-
-def remove_volumes(conn):
-    for pool in conn.listAllStoragePools():
-        if pool.name().startswith(PREFIX) and pool.isActive():
-            try:
-                pool.refresh(0)
-                for volume in pool.listAllVolumes(0):
-                    volume.delete(0)
-            except Exception:  # a half-broken pool: purge undefines it anyway
-                pass
+from hardening_env import PREFIX, remove_volumes, unmount_all
 
 
 @pytest.fixture(autouse=True)

@@ -276,7 +276,7 @@ def world(libvirtd, tmp_path_factory):
     """The objects the cases meet: an active network, a dir pool with a volume, a defined guest (off)."""
     import shutil
     import tempfile
-    from conftest import remove_volumes
+    from hardening_env import remove_volumes
     from harness import purge
     conn = libvirtd
     remove_volumes(conn)
