@@ -66,9 +66,47 @@ PLAYBOOK = """
         name: kvmtu bad
       register: refused
       ignore_errors: true
+    - name: The info modules list what the test driver holds
+      kvmops.kvm.kvm_domain_info:
+        uri: "{{ uri }}"
+      register: domain_info
+    - name: Networks
+      kvmops.kvm.kvm_network_info:
+        uri: "{{ uri }}"
+      register: network_info
+    - name: Pools
+      kvmops.kvm.kvm_pool_info:
+        uri: "{{ uri }}"
+      register: pool_info
+    - name: Volumes
+      kvmops.kvm.kvm_volume_info:
+        uri: "{{ uri }}"
+        pool: default-pool
+      register: volume_info
+    - name: A snapshot of a guest that does not exist is refused
+      kvmops.kvm.kvm_snapshot:
+        uri: "{{ uri }}"
+        domain: kvmtu-missing
+        name: before
+      register: snapshot
+      ignore_errors: true
+    - name: An unauthenticated migration transport is refused before connecting
+      kvmops.kvm.kvm_migrate:
+        uri: "{{ uri }}"
+        name: kvmtu-tar
+        dest_uri: qemu+tcp://127.0.0.1/system
+      register: migrate
+      ignore_errors: true
+    - name: A bridge name longer than Linux allows is refused before the host is touched
+      kvmops.kvm.kvm_bridge:
+        name: kvmtu-bridge-name-too-long
+      register: bridge
+      ignore_errors: true
     - name: Record the results
       ansible.builtin.copy:
-        content: "{{ dict(host=host, network=network, pool=pool, volume=volume, domain=domain, refused=refused) | to_json }}"
+        content: "{{ dict(host=host, network=network, pool=pool, volume=volume, domain=domain, refused=refused,
+                          domain_info=domain_info, network_info=network_info, pool_info=pool_info,
+                          volume_info=volume_info, snapshot=snapshot, migrate=migrate, bridge=bridge) | to_json }}"
         dest: "{{ results_file }}"
         mode: '0600'
 """
@@ -149,3 +187,9 @@ def test_the_installed_tarball_runs_every_module(tarball, tmp_path):
     assert results['volume']['changed'] is True and results['volume']['actions'][0].startswith("create volume")
     assert results['domain']['changed'] is False and results['domain']['domain'] is None
     assert results['refused']['failed'] is True and results['refused']['parameter'] == 'name'
+    for info in ('domain_info', 'network_info', 'pool_info', 'volume_info'):
+        assert results[info]['failed'] is False and results[info]['changed'] is False, results[info]
+    # the newer modules' packages travel in the tarball too: each reaches its own validation
+    for refused in ('snapshot', 'migrate', 'bridge'):
+        assert results[refused]['failed'] is True and 'Invalid parameter' in results[refused]['msg'], results[refused]
+        assert 'Traceback' not in results[refused]['msg'] and 'unexpected error' not in results[refused]['msg']
