@@ -54,6 +54,7 @@ class Domain(Resource):
         self.domain_type = None
         self._used_macs = None
         self._definition = None
+        self._definition_model = None
         self._live_root = None   # the live XML planning read, reused by the result when nothing was applied
         self._unchanged = False
         self.after = {}
@@ -118,7 +119,10 @@ class Domain(Resource):
         return self._definition
 
     def definition_model(self):
-        return model.read(self.definition())
+        """The definition read into the model once per run (host checks and planning share it; neither changes it)."""
+        if self._definition_model is None:
+            self._definition_model = model.read(self.definition())
+        return self._definition_model
 
     def dump(self, inactive):
         flags = libvirt.VIR_DOMAIN_XML_SECURE | (libvirt.VIR_DOMAIN_XML_INACTIVE if inactive else 0)
@@ -184,7 +188,7 @@ class Domain(Resource):
     def _plan_update(self, plan):
         persistent = bool(self.dom.isPersistent())
         config_root = self.definition()
-        config = model.read(config_root)
+        config = self.definition_model()
         desired = self._effective(config)
         completed = complete(desired, config, self)
         self._plan_volumes(plan, completed.get('disks', []))

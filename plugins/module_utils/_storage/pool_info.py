@@ -44,7 +44,7 @@ class PoolInfo(Resource):
         pools = []
         found_pools, missing = selected(self.conn.listAllStoragePools(), self.wanted)
         for pool in found_pools:
-            root = Resource.persistent_definition(pool, libvirt.VIR_STORAGE_XML_INACTIVE)
+            root = self.persistent_definition(pool, libvirt.VIR_STORAGE_XML_INACTIVE)
             found = model.read(root)
             item = pool_facts(pool, pool.name())
             for key in ('capacity', 'allocation', 'available'):
