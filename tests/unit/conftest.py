@@ -3,7 +3,9 @@ modules in-process (against libvirt's test driver) through `module_runner`."""
 
 import json
 import os
+import re
 import sys
+import uuid
 
 import pytest
 
@@ -54,7 +56,8 @@ class LibvirtCalls(object):
 
     The test driver has no domain capabilities and its host capabilities offer no x86_64 machine types: both
     queries are answered (and counted) with those of a real Debian 12 host (QEMU 7.2, libvirt 9.0), so
-    kvm_domain's checks run as on a real daemon."""
+    kvm_domain's checks run as on a real daemon. Each URI is its own host: a connection to another URI than the
+    default test driver answers with a host UUID of its own (kvm_migrate refuses to move a guest onto itself)."""
 
     def __init__(self):
         self.calls = []
@@ -75,8 +78,8 @@ _ANSWERED = dict(getCapabilities='capabilities.xml', getDomainCapabilities='domc
 class _Recorded(object):
     """A libvirt object whose method calls are recorded; arguments are unwrapped before libvirt sees them."""
 
-    def __init__(self, target, kind, calls):
-        self.__dict__.update(_target=target, _kind=kind, _calls=calls)
+    def __init__(self, target, kind, calls, uri=TEST_DRIVER):
+        self.__dict__.update(_target=target, _kind=kind, _calls=calls, _uri=uri)
 
     def __getattr__(self, name):
         attribute = getattr(self._target, name)
@@ -86,7 +89,7 @@ class _Recorded(object):
             def answer(*_args, **_kwargs):
                 self._calls.calls.append('%s.%s' % (self._kind, name))
                 with open(os.path.join(FIXTURES, _ANSWERED[name])) as stream:
-                    return stream.read()
+                    return _as_host(stream.read(), self._uri)
             return answer
 
         def call(*args, **kwargs):
@@ -94,6 +97,14 @@ class _Recorded(object):
             result = attribute(*[_unwrapped(a) for a in args], **dict((k, _unwrapped(v)) for k, v in kwargs.items()))
             return _recorded(result, self._calls)
         return call
+
+
+def _as_host(capabilities, uri):
+    """The fixture's capabilities as the host behind `uri` would answer them (with its own host UUID)."""
+    if uri == TEST_DRIVER:
+        return capabilities
+    host_uuid = uuid.uuid5(uuid.NAMESPACE_URL, uri)
+    return re.sub('<uuid>[^<]*</uuid>', '<uuid>%s</uuid>' % host_uuid, capabilities, count=1)
 
 
 def _unwrapped(value):
@@ -120,6 +131,6 @@ def libvirt_calls(monkeypatch):
     opened = _module.open_connection
 
     def open_recorded(uri):
-        return _Recorded(opened(uri), 'conn', calls)
+        return _Recorded(opened(uri), 'conn', calls, uri)
     monkeypatch.setattr(_module, 'open_connection', open_recorded)
     return calls

@@ -142,7 +142,7 @@ class KvmModule(object):
         if isinstance(exc, PartialFailure):
             self._fail_partial(exc, resource, **details)
         if isinstance(exc, _REPORTED):
-            self._fail_for(exc, **details)
+            self._fail_for(exc, resource, **details)
         self._fail_unexpected(exc, **details)
 
     def _note_ignored(self, resource):
@@ -194,8 +194,8 @@ class KvmModule(object):
         self._fail('unexpected error in kvmops.kvm (a bug, please report it with this message): %s: %s'
                    % (type(exc).__name__, exc), exception=traceback.format_exc(), **details)
 
-    def _fail_for(self, exc, **details):
-        """Turn the engine's exceptions into a failure."""
+    def _fail_for(self, exc, resource=None, **details):
+        """Turn the engine's exceptions into a failure; a bare libvirt error names the object being read."""
         if isinstance(exc, MissingLibrary):
             self._fail(missing_required_lib(exc.library, reason=exc.reason), exception=exc.traceback_text, **details)
         if isinstance(exc, ParameterError):
@@ -206,6 +206,9 @@ class KvmModule(object):
         if connection_lost(exc):
             self._conns.pop(self.params['uri'], None)   # nothing to close
             self._fail(lost_message(self.params['uri'], libvirt_reason(exc)), **details)
+        kind, name = getattr(resource, 'KIND', None), getattr(resource, 'name', None)
+        if kind and name:
+            self._fail("inspect %s '%s' failed: %s" % (kind, name, libvirt_reason(exc)), **details)
         self._fail('libvirt operation failed: %s' % libvirt_reason(exc), **details)
 
     def _close(self):

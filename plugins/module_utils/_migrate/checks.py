@@ -119,7 +119,12 @@ def check_cpu(verdicts, dest, root, source_caps, dest_name):
 def available_memory(conn):
     """Bytes a new guest can have on a host: free memory plus page cache and buffers, which the kernel gives
     back (libvirt's free memory alone counts the cache as used)."""
-    stats = conn.getMemoryStats(libvirt.VIR_NODE_MEMORY_STATS_ALL_CELLS, 0)
+    try:
+        stats = conn.getMemoryStats(libvirt.VIR_NODE_MEMORY_STATS_ALL_CELLS, 0)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() != libvirt.VIR_ERR_NO_SUPPORT:
+            raise
+        return conn.getFreeMemory()    # a driver without node memory statistics: free memory alone
     return (stats.get('free', 0) + stats.get('buffers', 0) + stats.get('cached', 0)) * 1024
 
 

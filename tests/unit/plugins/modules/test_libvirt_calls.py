@@ -8,8 +8,8 @@ import pytest
 libvirt = pytest.importorskip('libvirt')
 
 from ansible_collections.kvmops.kvm.plugins.modules import (  # noqa: E402
-    kvm_domain, kvm_domain_info, kvm_host, kvm_network, kvm_network_info, kvm_pool, kvm_pool_info, kvm_snapshot,
-    kvm_volume, kvm_volume_info)
+    kvm_bridge, kvm_domain, kvm_domain_info, kvm_host, kvm_migrate, kvm_network, kvm_network_info, kvm_pool,
+    kvm_pool_info, kvm_snapshot, kvm_volume, kvm_volume_info)
 
 
 def given(base, **changes):
@@ -133,3 +133,40 @@ def test_info_modules_never_ask_for_capabilities(conn, module_runner, libvirt_ca
     args = dict(pool='default-pool') if module is kvm_volume_info else {}
     counted(libvirt_calls, module_runner(module), **args)
     assert libvirt_calls.capability_queries() == []
+
+
+# a second test-driver host: its own instance of the driver, holding one running guest
+OTHER_HOST = """<node><cpu><nodes>1</nodes><sockets>1</sockets><cores>2</cores><threads>1</threads><active>2</active>
+<mhz>2000</mhz><model>x86_64</model></cpu><memory>8388608</memory>
+<domain type='test'><name>unit-calls-moved</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
+<os><type arch='x86_64'>hvm</type></os></domain></node>"""
+
+
+def test_migrate_asks_each_host_for_its_identity_once(conn, module_runner, libvirt_calls, tmp_path):
+    """The host UUIDs (a guest must never be 'migrated' onto its own host) are the one capability a migration
+    needs: one getCapabilities per host and run, whatever the task; never the domain capabilities."""
+    other = tmp_path / 'other-host.xml'
+    other.write_text(OTHER_HOST)
+    dest_uri = 'test://' + str(other)
+    run = module_runner(kvm_migrate)
+    for task in (dict(name='unit-calls-moved', dest_uri=dest_uri, check=True),     # already there: ok
+                 dict(name='unit-calls-moved', dest_uri=dest_uri),
+                 dict(name='test', dest_uri=dest_uri, check=True)):               # runs here: the pre-checks
+        libvirt_calls.reset()
+        result = run(**task)
+        assert libvirt_calls.capability_queries() == ['conn.getCapabilities'] * 2, (task, libvirt_calls.calls)
+        assert libvirt_calls.count('migrate3') == libvirt_calls.count('migrateToURI3') == 0
+    # the test driver's guest fails the pre-checks (memory, storage, networks), each asked once, nothing moved
+    assert result['failed'] and result['msg'].startswith("migrate domain 'test' failed: memory:"), result
+    assert set(result['precheck']) >= set(['destination', 'guest', 'clash', 'cpu', 'memory', 'storage', 'networks'])
+    assert not run(name='unit-calls-moved', dest_uri=dest_uri)['changed']
+
+
+def test_bridge_opens_no_libvirt_connection_unless_guests_are_named(module_runner, libvirt_calls):
+    """kvm_bridge works over netlink; libvirt is asked only to name the guests on a bridge it refuses to touch.
+    Check mode and an absent bridge read links only (nothing on this machine changes)."""
+    run = module_runner(kvm_bridge)
+    for task in (dict(name='unitcalls0', check=True), dict(name='unitcalls0', state='absent'),
+                 dict(name='unitcalls0', state='absent', check=True)):
+        counted(libvirt_calls, run, **task)
+        assert libvirt_calls.calls == [], task

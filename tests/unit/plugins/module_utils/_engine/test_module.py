@@ -187,9 +187,9 @@ def test_a_libvirt_error_in_an_action_becomes_the_actions_failure(capsys, connec
     assert result['changed'] is False and result['failed_action'] == "resize thing 't1': 1 -> 2"
 
 
-def test_a_libvirt_error_outside_an_action_is_a_libvirt_operation_failure(capsys, connections):
+def test_a_libvirt_error_outside_an_action_names_the_object_read(capsys, connections):
     result = run(capsys, name='t1', fail_in_plan='libvirt-plan')
-    assert result['msg'] == 'libvirt operation failed: daemon went away'
+    assert result['msg'] == "inspect thing 't1' failed: daemon went away"
 
 
 def test_a_missing_optional_library_says_which(capsys, connections):
