@@ -148,16 +148,17 @@ def test_migrate_asks_each_host_for_its_identity_once(conn, module_runner, libvi
     other = tmp_path / 'other-host.xml'
     other.write_text(OTHER_HOST)
     dest_uri = 'test://' + str(other)
+    conn.defineXML(SNAPSHOT_GUEST.replace('unit-calls-snap', 'unit-calls-here')).create()
     run = module_runner(kvm_migrate)
     for task in (dict(name='unit-calls-moved', dest_uri=dest_uri, check=True),     # already there: ok
                  dict(name='unit-calls-moved', dest_uri=dest_uri),
-                 dict(name='test', dest_uri=dest_uri, check=True)):               # runs here: the pre-checks
+                 dict(name='unit-calls-here', dest_uri=dest_uri, check=True)):    # runs here: the pre-checks
         libvirt_calls.reset()
         result = run(**task)
         assert libvirt_calls.capability_queries() == ['conn.getCapabilities'] * 2, (task, libvirt_calls.calls)
         assert libvirt_calls.count('migrate3') == libvirt_calls.count('migrateToURI3') == 0
-    # the test driver's guest fails the pre-checks (memory, storage, networks), each asked once, nothing moved
-    assert result['failed'] and result['msg'].startswith("migrate domain 'test' failed: memory:"), result
+    # the guest fails the pre-checks (the test driver's other host has no free memory, another /guest), nothing moved
+    assert result['failed'] and result['msg'].startswith("migrate domain 'unit-calls-here' failed: memory:"), result
     assert set(result['precheck']) >= set(['destination', 'guest', 'clash', 'cpu', 'memory', 'storage', 'networks'])
     assert not run(name='unit-calls-moved', dest_uri=dest_uri)['changed']
 
