@@ -39,3 +39,18 @@ attributes:
     platforms: posix
     description: Runs on the host that reaches the libvirt daemon.
 '''
+
+    # the info modules: they read only
+    INFO_ATTRIBUTES = r'''
+attributes:
+  check_mode:
+    support: full
+    description: Reads only; the same in check mode.
+  diff_mode:
+    support: none
+    description: Nothing changes, so there is no diff.
+  platform:
+    support: full
+    platforms: posix
+    description: Runs on the host that reaches the libvirt daemon.
+'''

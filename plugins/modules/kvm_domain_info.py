@@ -22,17 +22,7 @@ author:
   - kvmops.kvm maintainers (@kvmops)
 extends_documentation_fragment:
   - kvmops.kvm.connection
-attributes:
-  check_mode:
-    support: full
-    description: Reads only; the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is no diff.
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on the host that reaches the libvirt daemon.
+  - kvmops.kvm.connection.info_attributes
 options:
   name:
     description: Names of the guests to report (a name or a list); all guests when not given.
@@ -127,15 +117,12 @@ missing:
   sample: []
 '''
 
-from ansible_collections.kvmops.kvm.plugins.module_utils._engine.module import KvmModule
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.module import KvmModule, info_argument_spec
 from ansible_collections.kvmops.kvm.plugins.module_utils._domain.info import DomainInfo
 
 
 def argument_spec():
-    return dict(
-        name=dict(type='list', elements='str'),
-        xml=dict(type='bool', default=False),
-    )
+    return info_argument_spec()
 
 
 def main():

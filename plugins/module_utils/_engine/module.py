@@ -26,6 +26,13 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._engine.plan import Par
 _REPORTED = (MissingLibrary, ParameterError, KvmError, libvirt.libvirtError)
 
 
+def info_argument_spec(**options):
+    """The options every info module has (which objects by name, and whether to add their XML), plus `options`."""
+    spec = dict(name=dict(type='list', elements='str'), xml=dict(type='bool', default=False))
+    spec.update(options)
+    return spec
+
+
 class KvmModule(object):
     """Wires an argument spec to resources (see resource.Resource for their contract): run() converges the
     one object the parameters describe, run_many() a list of them over the same connection."""
