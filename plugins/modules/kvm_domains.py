@@ -45,13 +45,13 @@ options:
       state:
         description:
           - V(running) - defined and running (a paused guest is resumed).
-          - V(shutdown) - defined and off after a graceful ACPI shutdown; waits up to O(shutdown_timeout),
-            then fails unless O(force=true), which powers it off.
+          - V(shutdown) - defined and off after a graceful ACPI shutdown; waits up to O(domains[].shutdown_timeout),
+            then fails unless O(domains[].force=true), which powers it off.
           - V(destroyed) - defined and powered off at once.
           - V(paused) - defined, running and paused.
           - V(present) - defined; the power state is left as it is.
           - V(absent) - powered off and undefined (with its UEFI NVRAM, managed save and snapshot metadata).
-            Disks are kept unless O(remove_storage=true).
+            Disks are kept unless O(domains[].remove_storage=true).
         type: str
         choices: [running, shutdown, destroyed, paused, present, absent]
         default: running
@@ -74,17 +74,17 @@ options:
         type: raw
       max_memory:
         description:
-          - The most memory the guest can get while running (the balloon ceiling); O(memory) can change live
-            up to it. Defaults to O(memory). Changing it needs a restart.
+          - The most memory the guest can get while running (the balloon ceiling); O(domains[].memory) can change live
+            up to it. Defaults to O(domains[].memory). Changing it needs a restart.
         type: raw
       vcpus:
-        description: Virtual CPUs the guest runs with; 1 when created without it. Can rise live up to O(max_vcpus).
+        description: Virtual CPUs the guest runs with; 1 when created without it. Can rise live up to O(domains[].max_vcpus).
         type: int
       max_vcpus:
-        description: The most vCPUs the guest can get while running. Defaults to O(vcpus).
+        description: The most vCPUs the guest can get while running. Defaults to O(domains[].vcpus).
         type: int
       cpu:
-        description: The CPU the guest sees. Checked against what the host offers for O(type).
+        description: The CPU the guest sees. Checked against what the host offers for O(domains[].type).
         type: dict
         suboptions:
           mode:
@@ -92,7 +92,7 @@ options:
             type: str
             choices: [host-passthrough, host-model, custom, maximum]
           model:
-            description: The CPU model for O(cpu.mode=custom), for example V(Westmere).
+            description: The CPU model for O(domains[].cpu.mode=custom), for example V(Westmere).
             type: str
       machine:
         description: Machine type, for example V(pc), V(q35) or a versioned one; aliases are resolved to the
@@ -104,7 +104,7 @@ options:
         choices: [bios, uefi]
       boot:
         description: Boot devices in order. Defaults to V(hd) (and V(cdrom) when a CD-ROM is given) for a new
-          guest without O(kernel).
+          guest without O(domains[].kernel).
         type: list
         elements: str
         choices: [hd, cdrom, network]
@@ -120,9 +120,9 @@ options:
       disks:
         description:
           - The guest's disks. The list is the whole set, so disks not in it are detached (their files are kept).
-          - Each disk is a file (O(disks[].path)) or a volume of a storage pool (O(disks[].pool) and
-            O(disks[].volume)). A missing one is created when O(disks[].size) is given (or as an overlay with
-            O(disks[].backing)).
+          - Each disk is a file (O(domains[].disks[].path)) or a volume of a storage pool (O(domains[].disks[].pool) and
+            O(domains[].disks[].volume)). A missing one is created when O(domains[].disks[].size) is given (or as an overlay with
+            O(domains[].disks[].backing)).
         type: list
         elements: dict
         suboptions:
@@ -133,10 +133,10 @@ options:
             description: Path of the disk file or block device on the host.
             type: str
           pool:
-            description: Storage pool holding O(disks[].volume).
+            description: Storage pool holding O(domains[].disks[].volume).
             type: str
           volume:
-            description: Volume name in O(disks[].pool).
+            description: Volume name in O(domains[].disks[].pool).
             type: str
           size:
             description: Size of a disk to create when it is missing, a number in GiB or with a unit (V(10G), V(512MiB)).
@@ -169,8 +169,8 @@ options:
         type: str
       interfaces:
         description:
-          - The guest's NICs, in order. The list is the whole set. Exactly one of O(interfaces[].network),
-            O(interfaces[].bridge) or O(interfaces[].direct) per NIC.
+          - The guest's NICs, in order. The list is the whole set. Exactly one of O(domains[].interfaces[].network),
+            O(domains[].interfaces[].bridge) or O(domains[].interfaces[].direct) per NIC.
         type: list
         elements: dict
         suboptions:
@@ -184,7 +184,7 @@ options:
             description:
               - A host device for macvtap (bridge mode). The guest reaches the device's segment, not the host itself
                 through that device.
-              - On a running guest, a change of device (or to or from V(direct)) waits for a restart (RV(restart_required)).
+              - On a running guest, a change of device (or to or from V(direct)) waits for a restart (C(restart_required) in RV(domains)).
             type: str
           model:
             description: NIC model; V(virtio) when not given.
@@ -196,7 +196,7 @@ options:
           portgroup:
             description:
               - Portgroup of the libvirt network; it must be defined in the network.
-              - On a running guest, a change waits for a restart (RV(restart_required)).
+              - On a running guest, a change waits for a restart (C(restart_required) in RV(domains)).
             type: str
           link_state:
             description: Whether the link is up; changes live.
@@ -257,9 +257,9 @@ options:
             channels, video, rng...) must be in the definition as written; what libvirt adds (defaults,
             addresses) is no difference, sizes compare in bytes, children in any order. An element that
             differs is laid over the definition; a device that differs replaces its counterpart (same type,
-            index, target) and keeps its address, or is added. Elements left out of O(xml) are not removed.
+            index, target) and keeps its address, or is added. Elements left out of O(domains[].xml) are not removed.
           - On a running guest those other changes go to the persistent definition and set
-            RV(restart_required).
+            C(restart_required) in RV(domains).
         type: str
       restart:
         description: Allow a graceful restart (ACPI shutdown, then start) when a change cannot be applied live.
@@ -271,11 +271,11 @@ options:
         type: int
         default: 120
       force:
-        description: Power the guest off when it ignores a graceful shutdown for O(shutdown_timeout) seconds.
+        description: Power the guest off when it ignores a graceful shutdown for O(domains[].shutdown_timeout) seconds.
         type: bool
         default: false
       remove_storage:
-        description: With O(state=absent), delete the guest's disks (and its cloud-init seed) too.
+        description: With O(domains[].state=absent), delete the guest's disks (and its cloud-init seed) too.
         type: bool
         default: false
       wait_for:
@@ -283,7 +283,7 @@ options:
         type: str
         choices: [ip]
       wait_timeout:
-        description: Seconds to wait for O(wait_for).
+        description: Seconds to wait for O(domains[].wait_for).
         type: int
         default: 300
 seealso:

@@ -58,8 +58,8 @@ def test_a_batch_follows_the_contract_and_keeps_what_libvirt_generated(conn):
     changed = sorted(name for name, result in applied['domains'].items() if result['changed'])
     assert changed == [items[3]['name']]
     # max_memory follows memory unless given, as with kvm_domain
-    assert applied['domains'][items[3]['name']]['diff'] == {'before': {'memory': 64, 'max_memory': 64},
-                                                           'after': {'memory': 80, 'max_memory': 80}}
+    expected = {'before': {'memory': 64, 'max_memory': 64}, 'after': {'memory': 80, 'max_memory': 80}}
+    assert applied['domains'][items[3]['name']]['diff'] == expected
     assert applied['diff']['after'] == {items[3]['name']: {'memory': 80, 'max_memory': 80}}
     assert int(defined(conn, items[3]['name']).findtext('memory')) == 80 * 1024
     assert uuids == dict((item['name'], conn.lookupByName(item['name']).UUIDString()) for item in items)
