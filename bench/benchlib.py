@@ -143,7 +143,38 @@ def bar_plot(name, title, labels, values, unit='s', log=False, errors=None):
         axis.set_xscale('log')
     for position, value in zip(positions, values):
         axis.text(value, position, ' %.2f' % value, va='center', fontsize=8)
-    axis.set_title(title)
+    axis.set_title(title, fontsize=10, wrap=True)
+    fig.tight_layout()
+    path = REPORTS / ('%s.png' % name)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def save_raw(name, data):
+    """The measurements behind a report, beside it (docs/benchmarks/<name>.json)."""
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    (REPORTS / ('%s.json' % name)).write_text(json.dumps(data, indent=1, sort_keys=True, default=str) + '\n')
+
+
+def panels_plot(name, title, xlabel, panels):
+    """Side by side line plots: panels = [(ylabel, log, {label: ([x...], [y...])}), ...]."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4.2))
+    for axis, (ylabel, log, series) in zip(axes, panels):
+        for label, (xs, ys) in series.items():
+            axis.plot(xs, ys, marker='o', label=label)
+        axis.set_xlabel(xlabel)
+        axis.set_ylabel(ylabel)
+        if log:
+            axis.set_yscale('log')
+        else:
+            axis.set_ylim(bottom=0)
+        axis.grid(True, alpha=0.3)
+        axis.legend(fontsize=8)
+    fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     path = REPORTS / ('%s.png' % name)
     fig.savefig(path, dpi=110)
