@@ -132,7 +132,7 @@ def bar_plot(name, title, labels, values, unit='s', log=False, errors=None):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    fig, axis = plt.subplots(figsize=(9, 0.45 * len(labels) + 1.6))
+    fig, axis = plt.subplots(figsize=(12, 0.45 * len(labels) + 1.8))
     positions = range(len(labels))
     axis.barh(list(positions), values, xerr=errors, color='#3b75af', capsize=3)
     axis.set_yticks(list(positions))

@@ -133,7 +133,8 @@ def report_migrate(found, flags, runs, started, before, after, facts):
               '(`downtime_ms`); for the other ways read from the destination after the move.',
               '', '![migrate](migrate.png)']
     lib.write('migrate', lines)
-    lib.bar_plot('migrate', 'Live migration of a tiny guest (median of %d)' % runs,
+    lib.save_raw('migrate', dict(found=found, flags=flags, runs=runs))
+    lib.bar_plot('migrate', 'Live migration of a tiny guest between two lab hosts (median of %d)' % runs,
                  [labels[w].replace('`', '') for w in found], [lib.spread([r['wall'] for r in found[w]])[0]
                                                                 for w in found])
 
@@ -217,6 +218,7 @@ def report_evacuate(found, single, guests, started, before, after, facts):
               'grows with k. A batch pre-check (one module run for all guests, as kvm_domains does for guests) '
               'and an event-driven wait would take most of it away.', '', '![evacuate](evacuate.png)']
     lib.write('evacuate', lines)
+    lib.save_raw('evacuate', dict(found=found, single=single, guests=guests))
     ks = sorted(found)
     lib.line_plot('evacuate', 'Evacuating %d guests: wall time vs k' % guests, 'k (parallel migrations)', {
         'evacuate.yml': (ks, [found[k]['wall'] for k in ks]),
