@@ -7,7 +7,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 PYTEST := $(VENV)/bin/python -m pytest
 
-.PHONY: setup demo test test-unit test-sanity test-lint test-docs test-integration changelog-lint build clean
+.PHONY: setup demo test test-unit test-sanity test-lint test-docs test-integration changelog-lint build clean bench
 
 # every stage prints its wall time ("stage test-integration: 812 s (ok)"); `make test` lists them all at the end
 STAGE := $(CURDIR)/scripts/stage.sh
@@ -45,6 +45,16 @@ test-docs:
 INTEGRATION_ARGS ?=
 test-integration:
 	@$(STAGE) test-integration "$(VENV)/bin/python tests/integration/parallel.py $(INTEGRATION_ARGS)"
+
+# Speed side by side (bench/, docs/benchmarks/*.md + *.png; never part of `make test`): the batch path and
+# the peers, a module process's footprint, migration and evacuation, fleet scale, the lab's own timings.
+# They bring up the lab instance KVMLAB_INSTANCE (default 0) and take it down; run them on a quiet machine.
+bench: setup
+	$(VENV)/bin/python bench/batch_bench.py
+	$(VENV)/bin/python bench/migrate_bench.py
+	$(VENV)/bin/python bench/fleet_bench.py
+	$(VENV)/bin/python bench/peer_bench.py
+	$(VENV)/bin/python bench/lab_bench.py
 
 build:
 	ansible-galaxy collection build --force --output-path .build

@@ -312,55 +312,15 @@ restart_required:
 
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.module import KvmModule
 from ansible_collections.kvmops.kvm.plugins.module_utils._network.network import Network
-from ansible_collections.kvmops.kvm.plugins.module_utils._network.model import MODES, TYPED_OPTIONS
-
-
-def _range_spec():
-    return dict(type='list', elements='dict', options=dict(
-        start=dict(type='str', required=True),
-        end=dict(type='str', required=True)))
-
-
-def _ip_spec(family):
-    hosts = dict(ip=dict(type='str', required=True), name=dict(type='str'))
-    if family == 'ipv4':
-        hosts['mac'] = dict(type='str', required=True)
-    else:
-        hosts['id'] = dict(type='str')
-    options = dict(
-        address=dict(type='str', required=True),
-        prefix=dict(type='int', required=family == 'ipv6'),
-        dhcp=dict(type='dict', options=dict(
-            ranges=_range_spec(),
-            hosts=dict(type='list', elements='dict', options=hosts))))
-    if family == 'ipv4':
-        options['netmask'] = dict(type='str')
-    return dict(type='dict', options=options)
+from ansible_collections.kvmops.kvm.plugins.module_utils._network import options
 
 
 def argument_spec():
-    return dict(
-        name=dict(type='str', required=True),
-        state=dict(type='str', default='active', choices=['active', 'inactive', 'present', 'absent']),
-        autostart=dict(type='bool'),
-        mode=dict(type='str', choices=list(MODES)),
-        bridge=dict(type='str'),
-        forward_dev=dict(type='str'),
-        mtu=dict(type='int'),
-        domain=dict(type='str'),
-        ipv4=_ip_spec('ipv4'),
-        ipv6=_ip_spec('ipv6'),
-        dns_hosts=dict(type='list', elements='dict', options=dict(
-            ip=dict(type='str', required=True),
-            hostnames=dict(type='list', elements='str', required=True))),
-        xml=dict(type='str'),
-        restart=dict(type='bool', default=False),
-    )
+    return options.argument_spec()
 
 
 def main():
-    module = KvmModule(argument_spec(),
-                       mutually_exclusive=[('xml', option) for option in TYPED_OPTIONS])
+    module = KvmModule(argument_spec(), mutually_exclusive=options.MUTUALLY_EXCLUSIVE)
     module.run(Network)
 
 

@@ -77,7 +77,7 @@ class HostChecks(object):
         try:
             return self.module.capabilities.domain(domain_type)
         except libvirt.libvirtError as exc:
-            if self.module.params.get('type') in ('kvm', 'qemu'):
+            if self.params.get('type') in ('kvm', 'qemu'):
                 raise ParameterError('type', "the host offers no '%s' guests: %s" % (domain_type, exc.get_error_message()))
             # the user chose nothing: the host is what cannot run guests, say so rather than blame an option
             raise KvmError('check', 'hypervisor', self.module.params['uri'],

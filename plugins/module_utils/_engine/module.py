@@ -33,6 +33,23 @@ def info_argument_spec(**options):
     return spec
 
 
+def _stops_all(exc):
+    """A failure no other object of the run could escape: the daemon is gone, or a library is missing."""
+    return (isinstance(exc, MissingLibrary) or connection_lost(exc)
+            or bool(getattr(exc, 'details', None) and exc.details.get('connection_lost')))
+
+
+def _summary(results):
+    """What a batch did as a whole: changed if any object changed, every action in order, and one diff
+    (before/after keyed by the names of the objects that differ) for Ansible's --diff."""
+    differing = [name for name, result in results.items() if result.get('diff', {}).get('before')
+                 or result.get('diff', {}).get('after')]
+    return dict(changed=any(result['changed'] for result in results.values()),
+                actions=[action for result in results.values() for action in result.get('actions', [])],
+                diff=dict(before=dict((name, results[name]['diff']['before']) for name in differing),
+                          after=dict((name, results[name]['diff']['after']) for name in differing)))
+
+
 class KvmModule(object):
     """Wires an argument spec to resources (see resource.Resource for their contract): run() converges the
     one object the parameters describe, run_many() a list of them over the same connection."""
@@ -101,29 +118,59 @@ class KvmModule(object):
             self._fail_with(exc, resource)
         self._exit(plan, result)
 
-    def run_many(self, resource_class, param_sets, results_key='results'):
+    def run_many(self, resource_class, param_sets, results_key='results', keep_going=False):
         """Converge many objects of one kind over this run's connection: every input is validated before any
         object is touched, then each gets its own plan, diff, actions and result, keyed by its name.
-        A failure names the object; what was done before it is returned with the failure."""
+        Bad input fails the run before anything changes, naming the item (`results_key[i].option`).
+        A failure while converging names the object; what was done before it is returned with the failure.
+        keep_going: a failed object does not stop the others; each failure is reported in its own result
+        (`failed`, `msg`), and the run fails at the end naming every failed object."""
         self.uses_events = getattr(resource_class, 'uses_events', False)
         results = {}
+        failed = []
         try:
-            resources = [resource_class(self, params) for params in param_sets]
-            names = [resource.name for resource in resources]
-            twice = sorted(set(name for name in names if names.count(name) > 1))
-            if twice:
-                raise ParameterError(results_key, 'each name may appear once; given more than once: %s'
-                                     % ', '.join(twice))
-            for resource in resources:
-                resource.validate()
+            resources = self._validated(resource_class, param_sets, results_key)
             for resource in resources:
                 plan = Plan()
-                item = self._converge(resource, plan)
+                try:
+                    item = self._converge(resource, plan)
+                except Exception as exc:  # pylint: disable=broad-except
+                    if not keep_going or _stops_all(exc):
+                        raise
+                    msg, details = self._failure(exc, resource)
+                    details.setdefault('changed', plan.changed)
+                    details.setdefault('actions', plan.describe())
+                    results[resource.name] = dict(details, failed=True, msg=msg, diff=plan.diff)
+                    failed.append(resource.name)
+                    continue
                 results[resource.name] = dict(item, changed=plan.changed, actions=plan.describe(), diff=plan.diff)
         except Exception as exc:  # pylint: disable=broad-except
             self._fail_with(exc, None, **{results_key: results})
+        summary = _summary(results)
+        if failed:
+            self._fail('%d of %d %s failed: %s' % (len(failed), len(results), results_key, '; '.join(
+                '%s: %s' % (name, results[name]['msg']) for name in failed)),
+                **dict(summary, **{results_key: results, 'failed_' + results_key: failed}))
         self._finish()
-        self.ansible.exit_json(changed=any(r['changed'] for r in results.values()), **{results_key: results})
+        self.ansible.exit_json(**dict(summary, **{results_key: results}))
+
+    def _validated(self, resource_class, param_sets, results_key):
+        """Every item built and validated, before any is touched; bad input names the item."""
+        resources = [resource_class(self, params) for params in param_sets]
+        names = [resource.name for resource in resources]
+        twice = sorted(set(name for name in names if names.count(name) > 1))
+        if twice:
+            raise ParameterError(results_key, 'each name may appear once; given more than once: %s'
+                                 % ', '.join(twice))
+        item_spec = (self.ansible.argument_spec.get(results_key) or {}).get('options')
+        for index, resource in enumerate(resources):
+            try:
+                resource.validate()
+            except ParameterError as exc:
+                raise ParameterError('%s[%d].%s' % (results_key, index, exc.parameter),
+                                     '(%s %s) %s' % (resource.KIND or 'item', resource.name, exc.problem))
+            self._note_ignored(resource, item_spec)
+        return resources
 
     def run_info(self, reader_class):
         """Report objects without changing anything: reader_class(module) validates its input, then result()
@@ -146,16 +193,25 @@ class KvmModule(object):
 
     def _fail_with(self, exc, resource, **details):
         """Every failure of a run: a step that failed after others, a reported error, or a bug."""
-        if isinstance(exc, PartialFailure):
-            self._fail_partial(exc, resource, **details)
-        if isinstance(exc, _REPORTED):
-            self._fail_for(exc, resource, **details)
-        self._fail_unexpected(exc, **details)
+        msg, found = self._failure(exc, resource)
+        details.update(found)
+        self._fail(msg, **details)
 
-    def _note_ignored(self, resource):
+    def _failure(self, exc, resource):
+        """(msg, details) of a failure: a step that failed after others, a reported error, or a bug."""
+        if isinstance(exc, PartialFailure):
+            return self._partial_failure(exc, resource)
+        if isinstance(exc, _REPORTED):
+            return self._reported_failure(exc, resource)
+        # a bug: said as one, with the traceback where Ansible shows it (-vvv), never as a bare crash
+        return ('unexpected error in kvmops.kvm (a bug, please report it with this message): %s: %s'
+                % (type(exc).__name__, exc), dict(exception=traceback.format_exc()))
+
+    def _note_ignored(self, resource, spec=None):
         """Options that do nothing in this task are said to do nothing, not silently dropped: everything but
-        the object's identity with state: absent, and the absent-only options (purge...) with any other state."""
-        spec = self.ansible.argument_spec
+        the object's identity with state: absent, and the absent-only options (purge...) with any other state.
+        `spec`: the options of one item of a batch (the module's own by default)."""
+        spec = spec or self.ansible.argument_spec
         used_when_absent = set(getattr(resource, 'ABSENT_OPTIONS', ())) | set(('name', 'state', 'uri'))
         absent_only = set(getattr(resource, 'ABSENT_ONLY_OPTIONS', ()))
         params = getattr(resource, 'params', None) or self.params
@@ -175,9 +231,9 @@ class KvmModule(object):
                           % (', '.join(ignored), 's' if len(ignored) == 1 else '', params.get('state'),
                              'it is' if len(ignored) == 1 else 'they are'))
 
-    def _fail_partial(self, exc, resource, **details):
+    def _partial_failure(self, exc, resource):
         """A step failed after others were applied: say which, and the state the objects are left in."""
-        details.update(exc.details)
+        details = dict(exc.details)
         left = {}
         conn = self._conns.get(self.params['uri'])
         if exc.details.get('connection_lost'):
@@ -192,31 +248,25 @@ class KvmModule(object):
             msg += ' (uri %s)' % self.params['uri']
         if left:
             msg += '; left: %s' % ', '.join("%s is %s" % (label, state) for label, state in sorted(left.items()))
-        self._finish()
-        self.ansible.fail_json(msg=msg, changed=bool(exc.done), actions=[a.describe() for a in exc.done],
-                               failed_action=exc.failed.describe(), state_left=left, **details)
+        details.update(changed=bool(exc.done), actions=[a.describe() for a in exc.done],
+                       failed_action=exc.failed.describe(), state_left=left)
+        return msg, details
 
-    def _fail_unexpected(self, exc, **details):
-        """A bug: said as one, with the traceback where Ansible shows it (-vvv), never as a bare crash."""
-        self._fail('unexpected error in kvmops.kvm (a bug, please report it with this message): %s: %s'
-                   % (type(exc).__name__, exc), exception=traceback.format_exc(), **details)
-
-    def _fail_for(self, exc, resource=None, **details):
-        """Turn the engine's exceptions into a failure; a bare libvirt error names the object being read."""
+    def _reported_failure(self, exc, resource=None):
+        """The engine's exceptions and libvirt's errors, as messages; a bare libvirt error names the object read."""
         if isinstance(exc, MissingLibrary):
-            self._fail(missing_required_lib(exc.library, reason=exc.reason), exception=exc.traceback_text, **details)
+            return missing_required_lib(exc.library, reason=exc.reason), dict(exception=exc.traceback_text)
         if isinstance(exc, ParameterError):
-            self._fail(str(exc), parameter=exc.parameter, **details)
+            return str(exc), dict(parameter=exc.parameter)
         if isinstance(exc, KvmError):
-            details.update(exc.details)
-            self._fail(str(exc), **details)
+            return str(exc), dict(exc.details)
         if connection_lost(exc):
             self._conns.pop(self.params['uri'], None)   # nothing to close
-            self._fail(lost_message(self.params['uri'], libvirt_reason(exc)), **details)
+            return lost_message(self.params['uri'], libvirt_reason(exc)), {}
         kind, name = getattr(resource, 'KIND', None), getattr(resource, 'name', None)
         if kind and name:
-            self._fail("inspect %s '%s' failed: %s" % (kind, name, libvirt_reason(exc)), **details)
-        self._fail('libvirt operation failed: %s' % libvirt_reason(exc), **details)
+            return "inspect %s '%s' failed: %s" % (kind, name, libvirt_reason(exc)), {}
+        return 'libvirt operation failed: %s' % libvirt_reason(exc), {}
 
     def _close(self):
         for conn in self._conns.values():
@@ -229,8 +279,9 @@ class KvmModule(object):
     def _finish(self):
         """Close the connection and hand the warnings to Ansible, before exiting either way."""
         self._close()
-        for message in self.warnings:
-            self.ansible.warn(message)
+        for index, message in enumerate(self.warnings):
+            if message not in self.warnings[:index]:   # a batch's guests may each say the same
+                self.ansible.warn(message)
 
     def _exit(self, plan, result):
         self._finish()

@@ -28,7 +28,7 @@ BRIDGE = f"{PREFIX}br0"
 BRIDGE_IP = f"{SUBNET_PREFIX}.1"
 STORAGE_IP = f"{SUBNET_PREFIX}.2"
 DHCP_RANGE = (f"{SUBNET_PREFIX}.100", f"{SUBNET_PREFIX}.199")
-MAX_HOSTS = 9
+MAX_HOSTS = 20   # fleet benchmarks (bench/fleet_bench.py); host addresses .11-.30 stay below the guests' .50
 
 SYSTEM_URI = "qemu:///system"  # the machine's own libvirtd: only Debian guests named PREFIX* go there
 DEBIAN_SUITE = "bookworm"

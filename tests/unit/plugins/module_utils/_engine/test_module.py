@@ -276,7 +276,9 @@ def test_run_many_a_planning_failure_names_the_object(capsys, connections):
 
 def test_run_many_validates_every_item_before_touching_any(capsys, connections):
     result = run_many(capsys, [dict(name='a', change=True), dict(name='b', bad=True)])
-    assert result['failed'] and result['parameter'] == 'bad' and result['things'] == {} and APPLIED == []
+    # the item is named by its place and its name
+    assert result['failed'] and result['parameter'] == 'things[1].bad' and result['things'] == {} and APPLIED == []
+    assert result['msg'].startswith("Invalid parameter 'things[1].bad': (thing b) "), result['msg']
 
 
 def test_run_many_a_libvirt_error_keeps_the_results_key(capsys, connections):
@@ -291,3 +293,27 @@ def test_run_many_shares_one_connection_and_starts_events_once(capsys, connectio
 
 def test_run_many_warnings_reach_ansible(capsys, connections):
     assert 'from b' in warnings_of(run_many(capsys, [dict(name='a'), dict(name='b', warn='from b')]))
+
+
+def run_keep_going(capsys, items, check=False):
+    return exit_of(capsys, lambda module: module.run_many(Thing, items, results_key='things', keep_going=True),
+                   check=check)
+
+
+def test_run_many_keep_going_converges_the_others_and_fails_naming_the_failed(capsys, connections):
+    items = [dict(name='a', change=True), dict(name='b', change=True, fail_in_apply='resize-b'),
+             dict(name='c', change=True), dict(name='d', fail_in_plan='read-b')]
+    result = run_keep_going(capsys, items)
+    assert result['failed'] and APPLIED == ['a', 'c'] and result['failed_things'] == ['b', 'd']
+    assert result['msg'] == ("2 of 4 things failed: b: resize thing 'b' failed: full (nothing was changed before it); "
+                             "d: read thing 'b' failed: gone")
+    assert result['changed'] is True and result['things']['c']['changed'] is True
+    failed = result['things']['b']
+    assert failed['failed'] is True and failed['changed'] is False and failed['failed_action'] == "resize thing 'b': 1 -> 2"
+    assert result['things']['d']['msg'] == "read thing 'b' failed: gone"   # the canned error names b
+    assert [conn.closed for conn in connections] == [1]
+
+
+def test_run_many_keep_going_still_validates_everything_first(capsys, connections):
+    result = run_keep_going(capsys, [dict(name='a', change=True), dict(name='b', bad=True)])
+    assert result['failed'] and result['parameter'] == 'things[1].bad' and APPLIED == []
