@@ -86,7 +86,7 @@ def guest(**extra):
     return item
 
 
-def play(tmp_path, guests, check=False, **role_vars):
+def play(tmp_path, guests, check=False, expect_failure=False, **role_vars):
     """The role on localhost, then a play on the guests it added; returns (records, stdout)."""
     playbook = [
         dict(name='Deploy', hosts='localhost', gather_facts=False,
@@ -104,7 +104,7 @@ def play(tmp_path, guests, check=False, **role_vars):
         command.append('--check')
     proc = subprocess.run(command, env=ansible_env(str(record)), capture_output=True, text=True, timeout=600,
                           check=False, stdin=subprocess.DEVNULL)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (proc.returncode != 0) == expect_failure, proc.stdout + proc.stderr
     assert SECRET not in proc.stdout + proc.stderr   # cloud-init's user_data never shows
     with open(record) as stream:
         return [json.loads(line) for line in stream if line.strip()], proc.stdout
@@ -112,6 +112,19 @@ def play(tmp_path, guests, check=False, **role_vars):
 
 def changed(records):
     return [r['_task'] for r in records if r.get('changed')]
+
+
+def test_bad_input_fails_before_anything_is_touched(env, tmp_path):
+    conn = env
+    records, out = play(tmp_path, [guest(vcpus='many')], expect_failure=True)
+    failed = [r for r in records if r['_status'] == 'failed']
+    assert len(failed) == 1
+    assert 'guests_list' in failed[0]['msg'] and 'vcpus' in failed[0]['msg'], failed[0]['msg']
+    records, out = play(tmp_path, [guest(), guest()], expect_failure=True)
+    failed = [r for r in records if r['_status'] == 'failed']
+    assert GUEST in failed[0]['msg'] and 'more than once' in failed[0]['msg'], failed[0]['msg']
+    assert GUEST not in [d.name() for d in conn.listAllDomains()]
+    assert not os.path.exists(os.path.join(POOL_DIR, GUEST + '-cidata.iso'))
 
 
 def test_deploy_contract_inventory_snapshot_and_absent(env, tmp_path):
@@ -151,3 +164,4 @@ def test_deploy_contract_inventory_snapshot_and_absent(env, tmp_path):
     assert [t.split(' : ')[-1] for t in changed(records)] == ['Guests marked absent are removed']
     assert GUEST not in [d.name() for d in conn.listAllDomains()]
     assert os.path.exists(os.path.join(POOL_DIR, GUEST + '.qcow2'))
+
