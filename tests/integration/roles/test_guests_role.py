@@ -116,11 +116,11 @@ def changed(records):
 
 def test_bad_input_fails_before_anything_is_touched(env, tmp_path):
     conn = env
-    records, out = play(tmp_path, [guest(vcpus='many')], expect_failure=True)
+    records, _out = play(tmp_path, [guest(vcpus='many')], expect_failure=True)
     failed = [r for r in records if r['_status'] == 'failed']
     assert len(failed) == 1
     assert 'guests_list' in failed[0]['msg'] and 'vcpus' in failed[0]['msg'], failed[0]['msg']
-    records, out = play(tmp_path, [guest(), guest()], expect_failure=True)
+    records, _out = play(tmp_path, [guest(), guest()], expect_failure=True)
     failed = [r for r in records if r['_status'] == 'failed']
     assert GUEST in failed[0]['msg'] and 'more than once' in failed[0]['msg'], failed[0]['msg']
     assert GUEST not in [d.name() for d in conn.listAllDomains()]
@@ -130,12 +130,12 @@ def test_bad_input_fails_before_anything_is_touched(env, tmp_path):
 def test_deploy_contract_inventory_snapshot_and_absent(env, tmp_path):
     conn = env
     # check mode predicts the creation and creates nothing
-    records, _ = play(tmp_path, [guest()], check=True)
+    records, _out = play(tmp_path, [guest()], check=True)
     assert changed(records), records
     assert GUEST not in [d.name() for d in conn.listAllDomains()]
     assert not os.path.exists(os.path.join(POOL_DIR, GUEST + '.qcow2'))
 
-    records, _ = play(tmp_path, [guest()])
+    records, _out = play(tmp_path, [guest()])
     assert changed(records)
     dom = conn.lookupByName(GUEST)
     assert dom.isActive()
@@ -148,20 +148,19 @@ def test_deploy_contract_inventory_snapshot_and_absent(env, tmp_path):
 
     # the rerun, in check mode and for real, changes nothing (add_host included) and still adds the guest
     for check in (True, False):
-        records, _ = play(tmp_path, [guest()], check=check)
+        records, _out = play(tmp_path, [guest()], check=check)
         assert changed(records) == [], records
     assert [r for r in records if r['_task'] == 'Where is it'][0]['_host'] == GUEST
 
     # a change to an existing guest is preceded by the role's snapshot; the rerun takes none
-    for _ in range(2):
-        records, _ = play(tmp_path, [guest(memory='112MiB', snapshot_before_change=True)])
+    for _run in range(2):
+        records, _out = play(tmp_path, [guest(memory='112MiB', snapshot_before_change=True)])
     snaps = [s.getName() for s in conn.lookupByName(GUEST).listAllSnapshots()]
     assert len(snaps) == 1 and snaps[0].startswith('guests-before-change-'), snaps
     assert changed(records) == []
 
     # absent: the guest goes, its volume stays
-    records, _ = play(tmp_path, [guest(state='absent')])
+    records, _out = play(tmp_path, [guest(state='absent')])
     assert [t.split(' : ')[-1] for t in changed(records)] == ['Guests marked absent are removed']
     assert GUEST not in [d.name() for d in conn.listAllDomains()]
     assert os.path.exists(os.path.join(POOL_DIR, GUEST + '.qcow2'))
-
