@@ -93,7 +93,8 @@ def play(tmp_path, guests, check=False, expect_failure=False, **role_vars):
              roles=[dict(role='kvmops.kvm.guests', vars=dict(dict(guests_list=guests), **role_vars))]),
         dict(name='The guests as inventory hosts', hosts='web', gather_facts=False,
              tasks=[dict(name='Where is it', **{'ansible.builtin.debug': dict(
-                 msg='{{ inventory_hostname }} {{ ansible_host }} {{ guests_hypervisor }} {{ ansible_user }}')})]),
+                 msg='{{ inventory_hostname }} {{ ansible_host }} {{ guests_hypervisor }} {{ ansible_user }} '
+                     '{{ ansible_ssh_common_args | default("-") }}')})]),
     ]
     path = tmp_path / 'play.yml'
     path.write_text(yaml.safe_dump(playbook))
@@ -123,6 +124,9 @@ def test_bad_input_fails_before_anything_is_touched(env, tmp_path):
     records, _out = play(tmp_path, [guest(), guest()], expect_failure=True)
     failed = [r for r in records if r['_status'] == 'failed']
     assert GUEST in failed[0]['msg'] and 'more than once' in failed[0]['msg'], failed[0]['msg']
+    records, _out = play(tmp_path, [guest(hypervisor='kvmtg-nowhere')], expect_failure=True)
+    failed = [r for r in records if r['_status'] == 'failed']
+    assert 'guests_list[].hypervisor' in failed[0]['msg'] and 'kvmtg-nowhere' in failed[0]['msg'], failed[0]['msg']
     assert GUEST not in [d.name() for d in conn.listAllDomains()]
     assert not os.path.exists(os.path.join(POOL_DIR, GUEST + '-cidata.iso'))
 
@@ -144,13 +148,15 @@ def test_deploy_contract_inventory_snapshot_and_absent(env, tmp_path):
     assert os.path.exists(os.path.join(POOL_DIR, GUEST + '-cidata.iso'))
     where = [r for r in records if r['_task'] == 'Where is it'][0]
     assert where['_host'] == GUEST and where['msg'].startswith('%s %s' % (GUEST, SUBNET))
-    assert where['msg'].endswith(' localhost root')
+    assert where['msg'].endswith(' localhost root -')
 
     # the rerun, in check mode and for real, changes nothing (add_host included) and still adds the guest
+    # (guests on a NAT network: reached through their hypervisor)
     for check in (True, False):
-        records, _out = play(tmp_path, [guest()], check=check)
+        records, _out = play(tmp_path, [guest()], check=check, guests_inventory_proxy_jump=True)
         assert changed(records) == [], records
-    assert [r for r in records if r['_task'] == 'Where is it'][0]['_host'] == GUEST
+    where = [r for r in records if r['_task'] == 'Where is it'][0]
+    assert where['_host'] == GUEST and where['msg'].endswith(' localhost root -o ProxyJump=root@localhost'), where
 
     # a change to an existing guest is preceded by the role's snapshot; the rerun takes none
     for _run in range(2):
