@@ -18,7 +18,7 @@ setup:
 # the main job, on the local lab (two namespaced hypervisor hosts and NFS storage; `make lab-down` removes it)
 demo: setup
 	$(VENV)/bin/python tests/lab/kvmlab up --hosts 2 --storage
-	ansible-playbook -i "$$($(VENV)/bin/python tests/lab/kvmlab inventory)" playbooks/demo.yml
+	ansible-playbook -i "$$($(VENV)/bin/python tests/lab/kvmlab inventory)" -i playbooks/inventory/lab playbooks/demo.yml
 
 test:
 	@mkdir -p tests/output; export STAGE_LOG=$(CURDIR)/tests/output/stages.txt; : > $$STAGE_LOG; \

@@ -1,5 +1,6 @@
-"""`make demo`'s job on the lab: every host checked and given the seeds' networks, a guest with an address
-on the first; a second run changes nothing."""
+"""`make demo`'s job on the lab, the seeds' lab on one machine: site.yml gives both hosts the seeds' networks and the
+shared pool on the storage's export, a guest is deployed on kvm1 with its disk there and live-migrated to kvm2, a
+summary ends it; the second run changes nothing and says the guest is already where it should be."""
 
 import json
 import os
@@ -11,10 +12,16 @@ from harness import ROOT, ansible_env
 
 pytestmark = pytest.mark.lab
 
+libvirt = pytest.importorskip('libvirt')
+
+GUEST = 'demo-web1'
+NETWORKS = ('hostonly', 'private1')
+POOL = 'shared'
+
 
 def _playbook(inventory, record):
     command = [os.path.join(ROOT, '.venv', 'bin', 'ansible-playbook'), '-i', inventory,
-               os.path.join(ROOT, 'playbooks', 'demo.yml')]
+               '-i', os.path.join(ROOT, 'playbooks', 'inventory', 'lab'), os.path.join(ROOT, 'playbooks', 'demo.yml')]
     proc = subprocess.run(command, env=ansible_env(record), capture_output=True, text=True, timeout=900, check=False,
                           stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -22,33 +29,80 @@ def _playbook(inventory, record):
         return [json.loads(line) for line in stream if line.strip()]
 
 
-def test_demo_on_the_lab(lab, tmp_path):
-    lab.up(hosts=2, storage=True)   # as make demo does; the lab's own tests may have taken it down
-    first_host = lab.hosts[0]
-    try:
-        _playbook(str(lab.inventory_path), str(tmp_path / 'first.jsonl'))
-        second = _playbook(str(lab.inventory_path), str(tmp_path / 'second.jsonl'))
-        assert [task for task in second if task.get('changed')] == []
-        for host in lab.hosts:
+def _summary(records):
+    return [r for r in records if r['_task'] == 'Summary'][0]['msg']
+
+
+def _clean(lab):
+    for host in lab.hosts:
+        try:
             conn = host.connect()
-            try:
-                assert set(n.name() for n in conn.listAllNetworks() if n.isActive()) >= set(['hostonly', 'private1'])
-                assert conn.networkLookupByName('private1').bridgeName() == 'virbr1'
-            finally:
-                conn.close()
-        guest = [task for task in second if 'domain' in task][0]['domain']
-        assert guest['state'] == 'running' and guest['interfaces'][0]['ipv4'][0].startswith('172.16.10.')
-    finally:
-        conn = first_host.connect()
+        except libvirt.libvirtError:
+            continue
         try:
             for dom in conn.listAllDomains():
-                if dom.name() == 'demo-web1':
-                    dom.destroy()
+                if dom.name() == GUEST:
+                    if dom.isActive():
+                        dom.destroy()
                     dom.undefine()
-            for name in ('hostonly', 'private1'):
-                for net in conn.listAllNetworks():
-                    if net.name() == name:
+            for net in conn.listAllNetworks():
+                if net.name() in NETWORKS:
+                    if net.isActive():
                         net.destroy()
-                        net.undefine()
+                    net.undefine()
+            for pool in conn.listAllStoragePools():
+                if pool.name() == POOL:
+                    if pool.isActive():
+                        pool.destroy()
+                    pool.undefine()
         finally:
             conn.close()
+    disk = os.path.join(lab.storage.export_dir, GUEST + '.qcow2')
+    if os.path.exists(disk):
+        os.unlink(disk)
+
+
+def test_demo_on_the_lab(lab, tmp_path):
+    lab.up(hosts=2, storage=True)   # as make demo does; the lab's own tests may have taken it down
+    kvm1, kvm2 = lab.hosts[:2]
+    disk = os.path.join(lab.storage.export_dir, GUEST + '.qcow2')
+    _clean(lab)
+    try:
+        first = _playbook(str(lab.inventory_path), str(tmp_path / 'first.jsonl'))
+        summary = _summary(first)
+        assert summary['runs_on'] == kvm2.name
+        assert summary['migration'].startswith('moved live from %s to %s in ' % (kvm1.name, kvm2.name)), summary
+        migration = [r for r in first if r['_task'].startswith('Migrate it')][0]
+        assert migration['changed'] and migration['duration_s'] > 0 and migration['downtime_ms'] >= 0
+        assert migration['precheck']['storage']['verdict'] == 'pass'
+
+        second = _playbook(str(lab.inventory_path), str(tmp_path / 'second.jsonl'))
+        assert [(r['_host'], r['_task']) for r in second if r.get('changed')] == []
+        summary = _summary(second)
+        assert summary['runs_on'] == kvm2.name
+        assert summary['migration'] == 'already on %s, where it should be: nothing moved' % kvm2.name
+        assert len(summary['hosts']) == 3 and all('hostonly, private1' in line for line in summary['hosts'][:2])
+
+        for host in (kvm1, kvm2):
+            conn = host.connect()
+            try:
+                assert set(n.name() for n in conn.listAllNetworks() if n.isActive()) >= set(NETWORKS)
+                assert conn.networkLookupByName('private1').bridgeName() == 'virbr1'
+                pool = conn.storagePoolLookupByName(POOL)
+                assert pool.isActive() and lab.storage.export_dir in pool.XMLDesc()
+                running = [d.name() for d in conn.listAllDomains() if d.isActive()]
+                defined = [d.name() for d in conn.listAllDomains()]
+            finally:
+                conn.close()
+            if host is kvm2:
+                assert GUEST in running
+            else:
+                assert GUEST not in defined   # moved, not copied: it can never start on both
+        assert os.path.exists(disk)
+        conn = kvm2.connect()
+        try:
+            assert disk in conn.lookupByName(GUEST).XMLDesc()
+        finally:
+            conn.close()
+    finally:
+        _clean(lab)

@@ -1,0 +1,172 @@
+"""The guests role on this machine's libvirtd: a tiny guest with a volume, cloud-init and a NIC is deployed (check
+mode predicts it, the second run changes nothing), its address reaches the next play through the in-memory
+inventory, a change is preceded by the role's snapshot, and `absent` removes the guest but keeps its disk."""
+
+import glob
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+import yaml
+
+from harness import ROOT, ansible_env
+
+libvirt = pytest.importorskip('libvirt')
+
+PREFIX = 'kvmtg-'
+NETWORK = PREFIX + 'net'
+POOL = PREFIX + 'pool'
+POOL_DIR = '/var/lib/libvirt/images/kvmtg-pool'
+SUBNET = '10.213.120.'   # 10.213.100-109 are kvm_domain's, 92-97 kvm_network's, 47-56 the labs'
+GUEST = PREFIX + 'web1'
+SECRET = 'kvmtg-Secret-in-user-data'
+NETWORK_XML = """<network><name>%s</name><forward mode='nat'/><bridge name='kvmtg-br0'/>
+<ip address='%s1' prefix='24'><dhcp><range start='%s10' end='%s99'/></dhcp></ip></network>""" % (
+    NETWORK, SUBNET, SUBNET, SUBNET)
+
+
+def _tiny():
+    found = sorted(glob.glob(os.path.join(ROOT, '.cache', 'lab', 'artifacts', 'tiny-*', 'vmlinuz')))
+    if not found:
+        import sys
+        sys.path.insert(0, os.path.join(ROOT, 'tests', 'lab'))
+        from kvmlab import artifacts
+        tiny = artifacts.ensure_tiny_artifacts()
+        return str(tiny.kernel), str(tiny.initrd)
+    return found[-1], os.path.join(os.path.dirname(found[-1]), 'initrd.img')
+
+
+def purge(conn):
+    for dom in conn.listAllDomains():
+        if dom.name().startswith(PREFIX):
+            if dom.isActive():
+                dom.destroy()
+            if dom.isPersistent():
+                for snap in dom.listAllSnapshots():
+                    snap.delete(libvirt.VIR_DOMAIN_SNAPSHOT_DELETE_METADATA_ONLY)
+                dom.undefine()
+    for pool in conn.listAllStoragePools():
+        if pool.name().startswith(PREFIX):
+            if pool.isActive():
+                pool.destroy()
+            pool.undefine()
+    for net in conn.listAllNetworks():
+        if net.name().startswith(PREFIX):
+            if net.isActive():
+                net.destroy()
+            if net.isPersistent():
+                net.undefine()
+    shutil.rmtree(POOL_DIR, ignore_errors=True)
+
+
+@pytest.fixture(scope='module')
+def env(libvirtd):
+    conn = libvirtd
+    purge(conn)
+    conn.networkDefineXML(NETWORK_XML).create()
+    os.makedirs(POOL_DIR, exist_ok=True)
+    conn.storagePoolDefineXML("<pool type='dir'><name>%s</name><target><path>%s</path></target></pool>"
+                              % (POOL, POOL_DIR)).create()
+    yield conn
+    purge(conn)
+
+
+def guest(**extra):
+    kernel, initrd = _tiny()
+    item = dict(name=GUEST, memory='128MiB', vcpus=1, type='qemu', kernel=kernel, initrd=initrd,
+                cmdline='console=ttyS0 quiet panic=-1 ip=dhcp kvmlab.hostname=%s' % GUEST,
+                volumes=[dict(name=GUEST + '.qcow2', pool=POOL, capacity='64MiB')],
+                interfaces=[dict(network=NETWORK)], graphics=dict(type='none'),
+                cloud_init=dict(user_data=dict(chpasswd=dict(expire=False), password=SECRET),
+                                directory=POOL_DIR),
+                groups=['web'], host_vars=dict(ansible_user='root'))
+    item.update(extra)
+    return item
+
+
+def play(tmp_path, guests, check=False, expect_failure=False, **role_vars):
+    """The role on localhost, then a play on the guests it added; returns (records, stdout)."""
+    playbook = [
+        dict(name='Deploy', hosts='localhost', gather_facts=False,
+             roles=[dict(role='kvmops.kvm.guests', vars=dict(dict(guests_list=guests), **role_vars))]),
+        dict(name='The guests as inventory hosts', hosts='web', gather_facts=False,
+             tasks=[dict(name='Where is it', **{'ansible.builtin.debug': dict(
+                 msg='{{ inventory_hostname }} {{ ansible_host }} {{ guests_hypervisor }} {{ ansible_user }} '
+                     '{{ ansible_ssh_common_args | default("-") }}')})]),
+    ]
+    path = tmp_path / 'play.yml'
+    path.write_text(yaml.safe_dump(playbook))
+    record = tmp_path / ('record-%d.jsonl' % len(list(tmp_path.iterdir())))
+    command = [os.path.join(ROOT, '.venv', 'bin', 'ansible-playbook'), '-i',
+               os.path.join(ROOT, 'playbooks', 'inventory', 'localhost.yml'), str(path), '-v']
+    if check:
+        command.append('--check')
+    proc = subprocess.run(command, env=ansible_env(str(record)), capture_output=True, text=True, timeout=600,
+                          check=False, stdin=subprocess.DEVNULL)
+    assert (proc.returncode != 0) == expect_failure, proc.stdout + proc.stderr
+    assert SECRET not in proc.stdout + proc.stderr   # cloud-init's user_data never shows
+    with open(record) as stream:
+        return [json.loads(line) for line in stream if line.strip()], proc.stdout
+
+
+def changed(records):
+    return [r['_task'] for r in records if r.get('changed')]
+
+
+def test_bad_input_fails_before_anything_is_touched(env, tmp_path):
+    conn = env
+    records, _out = play(tmp_path, [guest(vcpus='many')], expect_failure=True)
+    failed = [r for r in records if r['_status'] == 'failed']
+    assert len(failed) == 1
+    assert 'guests_list' in failed[0]['msg'] and 'vcpus' in failed[0]['msg'], failed[0]['msg']
+    records, _out = play(tmp_path, [guest(), guest()], expect_failure=True)
+    failed = [r for r in records if r['_status'] == 'failed']
+    assert GUEST in failed[0]['msg'] and 'more than once' in failed[0]['msg'], failed[0]['msg']
+    records, _out = play(tmp_path, [guest(hypervisor='kvmtg-nowhere')], expect_failure=True)
+    failed = [r for r in records if r['_status'] == 'failed']
+    assert 'guests_list[].hypervisor' in failed[0]['msg'] and 'kvmtg-nowhere' in failed[0]['msg'], failed[0]['msg']
+    assert GUEST not in [d.name() for d in conn.listAllDomains()]
+    assert not os.path.exists(os.path.join(POOL_DIR, GUEST + '-cidata.iso'))
+
+
+def test_deploy_contract_inventory_snapshot_and_absent(env, tmp_path):
+    conn = env
+    # check mode predicts the creation and creates nothing
+    records, _out = play(tmp_path, [guest()], check=True)
+    assert changed(records), records
+    assert GUEST not in [d.name() for d in conn.listAllDomains()]
+    assert not os.path.exists(os.path.join(POOL_DIR, GUEST + '.qcow2'))
+
+    records, _out = play(tmp_path, [guest()])
+    assert changed(records)
+    dom = conn.lookupByName(GUEST)
+    assert dom.isActive()
+    xml = dom.XMLDesc()
+    assert "pool='%s' volume='%s.qcow2'" % (POOL, GUEST) in xml or '%s/%s.qcow2' % (POOL_DIR, GUEST) in xml, xml
+    assert os.path.exists(os.path.join(POOL_DIR, GUEST + '-cidata.iso'))
+    where = [r for r in records if r['_task'] == 'Where is it'][0]
+    assert where['_host'] == GUEST and where['msg'].startswith('%s %s' % (GUEST, SUBNET))
+    assert where['msg'].endswith(' localhost root -')
+
+    # the rerun, in check mode and for real, changes nothing (add_host included) and still adds the guest
+    # (guests on a NAT network: reached through their hypervisor)
+    for check in (True, False):
+        records, _out = play(tmp_path, [guest()], check=check, guests_inventory_proxy_jump=True)
+        assert changed(records) == [], records
+    where = [r for r in records if r['_task'] == 'Where is it'][0]
+    assert where['_host'] == GUEST and where['msg'].endswith(' localhost root -o ProxyJump=root@localhost'), where
+
+    # a change to an existing guest is preceded by the role's snapshot; the rerun takes none
+    for _run in range(2):
+        records, _out = play(tmp_path, [guest(memory='112MiB', snapshot_before_change=True)])
+    snaps = [s.getName() for s in conn.lookupByName(GUEST).listAllSnapshots()]
+    assert len(snaps) == 1 and snaps[0].startswith('guests-before-change-'), snaps
+    assert changed(records) == []
+
+    # absent: the guest goes, its volume stays
+    records, _out = play(tmp_path, [guest(state='absent')])
+    assert [t.split(' : ')[-1] for t in changed(records)] == ['Guests marked absent are removed']
+    assert GUEST not in [d.name() for d in conn.listAllDomains()]
+    assert os.path.exists(os.path.join(POOL_DIR, GUEST + '.qcow2'))
