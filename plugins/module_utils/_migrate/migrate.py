@@ -62,7 +62,7 @@ class Migration(Resource):
             self.dest = self.module.connection(self.dest_uri)
         except KvmError as exc:
             self.verdicts.record('destination', False, exc.reason)
-            raise self._refused('the destination does not answer: %s' % exc.reason)
+            raise self._refused('the destination (dest_uri) does not answer: %s' % exc.reason)
         self.dest_host = self.dest.getHostname()
         source_caps = _xml.parse(self.source.getCapabilities())
         _checks.check_hosts(self.verdicts, source_caps, _xml.parse(self.dest.getCapabilities()),
@@ -77,7 +77,7 @@ class Migration(Resource):
         if src_active and dst_active:
             raise self._refused("the guest runs on both '%s' and '%s'" % (self.source_host, self.dest_host))
         if src_dom is None and dst_dom is None:
-            raise self._refused("the guest is on neither '%s' (%s) nor '%s' (%s)" % (
+            raise self._refused("the guest is on neither '%s' (source_uri %s) nor '%s' (dest_uri %s)" % (
                 self.source_host, self.source_uri, self.dest_host, self.dest_uri))
         if dst_active or src_dom is None:
             self.verdicts.record('guest', True, "already %s on '%s'%s" % (

@@ -27,12 +27,14 @@ _CONFIG = ('unix_sock_group = "root"\nunix_sock_rw_perms = "0700"\nauth_unix_rw 
 
 
 class PrivateLibvirtd(object):
-    def __init__(self):
+    def __init__(self, host_uuid=None):
         self.root = tempfile.mkdtemp(prefix=PREFIX + '-libvirtd-', dir='/var/tmp')
         for sub in _DIRS:
             os.makedirs(os.path.join(self.root, sub))
         with open(os.path.join(self.root, 'etc', 'libvirtd.conf'), 'w') as stream:
             stream.write(_CONFIG)
+            if host_uuid:   # another host as far as libvirt can tell (kvm_migrate compares host UUIDs)
+                stream.write('host_uuid = "%s"\n' % host_uuid)
         self.socket = os.path.join(self.root, 'run', 'libvirt-sock')
         self.uri = 'qemu:///system?socket=%s' % self.socket
         self.proc = None
