@@ -81,6 +81,10 @@ class PrivateLibvirtd(object):
         if os.path.exists(self.socket):   # a daemon killed outright leaves its socket file
             os.unlink(self.socket)
 
+    def resume(self):
+        """Let a daemon frozen with stop(signal.SIGSTOP) go on."""
+        self.proc.send_signal(signal.SIGCONT)
+
     def restart(self, sig=signal.SIGTERM):
         """As `systemctl restart libvirtd` does (SIGTERM), or a crash and a restart (SIGKILL)."""
         self.stop(sig)
