@@ -425,11 +425,16 @@ def bridge_netns_up():
     ip('link', 'set', 'lo', 'up')
     for nic in ('nic0', 'nic1'):
         ip('link', 'add', nic, 'type', 'veth', 'peer', 'name', 'p' + nic)
-    ip('link', 'add', 'kbr1', 'type', 'bridge')
+    ip('link', 'add', 'kbr1', 'type', 'bridge', 'forward_delay', '0')
     ip('link', 'set', 'nic1', 'master', 'kbr1')
     for dev in ('nic0', 'pnic0', 'nic1', 'pnic1', 'kbr1'):
         ip('link', 'set', dev, 'up')
     ip('addr', 'add', '10.77.250.10/24', 'dev', 'nic0')
+    # settled before the first snapshot: the bridge gains its carrier once its port forwards
+    deadline = time.time() + 60
+    while 'state UP' not in ip('link', 'show', 'kbr1') or 'NO-CARRIER' in ip('link', 'show', 'kbr1'):
+        assert time.time() < deadline, ip('link', 'show', 'kbr1')
+        time.sleep(0.1)
 
 
 def bridge_netns_down():
