@@ -521,8 +521,8 @@ def test_corpus_is_large_enough():
 @pytest.mark.parametrize('index', range(len(CASES)), ids=[case_id(c) for c in CASES])
 def test_bad_input(conn, world, tally, index):
     module, args, words = CASES[index]
-    args = json.loads(json.dumps(args).replace('{pool_path}', world['pool_path']).replace('{dest_uri}',
-                                                                                         world['dest_uri']))
+    text = json.dumps(args).replace('{pool_path}', world['pool_path']).replace('{dest_uri}', world['dest_uri'])
+    args = json.loads(text)
     before = dict(snapshot(conn), netns=bridge_netns_state())
     started = time.time()
     result = run(module, args)
