@@ -9,6 +9,7 @@ pools are ordinary directories). It answers on qemu:///system?socket=<dir>/run/l
 started is libvirtd itself (unshare and sh exec into it), so stopping it is a signal to that one pid.
 """
 
+import glob
 import os
 import shutil
 import signal
@@ -24,6 +25,21 @@ _DIRS = {'etc': '/etc/libvirt', 'run': '/run/libvirt', 'varlib': '/var/lib/libvi
          'cache': '/var/cache/libvirt'}
 _CONFIG = ('unix_sock_group = "root"\nunix_sock_rw_perms = "0700"\nauth_unix_rw = "none"\nauth_unix_ro = "none"\n'
            'log_outputs = "3:file:/var/log/libvirt/libvirtd.log"\n')
+
+
+def sweep():
+    """Stop and remove what an earlier run killed outright left behind: each daemon by the pid file in its own
+    /var/tmp/kvmth-libvirtd-* directory (checked to be a libvirtd), then the directory."""
+    for root in glob.glob('/var/tmp/%s-libvirtd-*' % PREFIX):
+        try:
+            with open(os.path.join(root, 'run', 'libvirtd.pid')) as stream:
+                pid = int(stream.read().strip())
+            with open('/proc/%d/cmdline' % pid, 'rb') as stream:
+                if stream.read().split(b'\0')[0].endswith(b'libvirtd'):
+                    os.kill(pid, signal.SIGKILL)
+        except (IOError, OSError, ValueError):
+            pass
+        shutil.rmtree(root, ignore_errors=True)
 
 
 class PrivateLibvirtd(object):
