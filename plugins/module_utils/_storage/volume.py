@@ -20,7 +20,7 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._engine.resource import
 from ansible_collections.kvmops.kvm.plugins.module_utils._storage.lookup import lookup_pool, lookup_volume, volume_by_path
 
 KIND = 'volume'
-PARTIAL_SUFFIX = '.kvmops-partial'
+PARTIAL_SUFFIX = model.PARTIAL_SUFFIX
 
 
 def partial_marker(name):
@@ -70,6 +70,7 @@ class Volume(Resource):
     def validate(self):
         check.object_name('pool', self.pool_name)
         model.volume_name('name', self.name)
+        model.not_a_marker('name', self.name)
         if self.state == 'present':
             self._desired_from_options()
         self._read_pool()

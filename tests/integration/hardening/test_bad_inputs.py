@@ -193,6 +193,11 @@ CASES = [
      ['source.volume', 'no volume']),
     ('kvm_volume', dict(pool=POOL, name='kvmth-x.qcow2', capacity='1M', backing=VOL, source=dict(volume=VOL)),
      ['backing', 'source']),
+    # the suffix of the marker that stands beside a volume while its upload runs: such a name would pass for one
+    ('kvm_volume', dict(pool=POOL, name='kvmth-x.qcow2.kvmops-partial', capacity='1M'),
+     ['name', "ends in '.kvmops-partial'", 'choose a name without it']),
+    ('kvm_volume', dict(pool=POOL, name='kvmth-x.qcow2.kvmops-partial', state='absent'),
+     ['name', "ends in '.kvmops-partial'", "state: absent on 'kvmth-x.qcow2'"]),
     # ---- kvm_domain
     ('kvm_domain', dict(name='kvmth g'), ['name', 'letters, digits']),
     ('kvm_domain', dict(name='kvmth-g', state='on'), ['state', 'running, shutdown, destroyed']),
@@ -244,6 +249,8 @@ CASES = [
     ('kvm_domain', dict(name='kvmth-g', disks=[dict(pool=POOL, volume='../kvmth-escape.qcow2', size='1G')]),
      ['disks[0].volume', "without '/'"]),
     ('kvm_domain', dict(name='kvmth-g', disks=[dict(pool='bad pool', volume='x.qcow2')]), ['disks[0].pool', 'letters']),
+    ('kvm_domain', dict(name='kvmth-g', disks=[dict(pool=POOL, volume='kvmth-g.qcow2.kvmops-partial', size='1G')]),
+     ['disks[0].volume', "ends in '.kvmops-partial'"]),
     ('kvm_domain', dict(name='kvmth-g', cloud_init=dict(user_data='x', directory='/var/tmp/kvmth-none')),
      ['cloud_init.directory', 'not a directory']),
     ('kvm_domain', dict(name='kvmth-g', xml='<domain type="qemu"><memory>1</memory></domain>'), ['xml', '<name>']),
