@@ -35,6 +35,7 @@ URI = 'qemu:///system'
 NET, POOL, VOL, GUEST = 'kvmth-bn', 'kvmth-bp', 'kvmth-bv.qcow2', 'kvmth-bg'
 SHA = 'sha256:' + '0' * 64
 SNAP = 'kvmth-s1'
+RGUEST = 'kvmth-brun'   # runs (no OS: QEMU idles in its firmware); file disks vda (qcow2) and vdb (raw); no snapshot
 NETNS = 'kvmth-brns'   # kvm_bridge's cases run inside this network namespace (never the machine's own)
 TCP = 'qemu+tcp://127.0.0.1/system'
 MODULES = dict(kvm_domain=kvm_domain, kvm_host=kvm_host, kvm_network=kvm_network, kvm_pool=kvm_pool,
@@ -364,6 +365,14 @@ CASES = [
     ('kvm_snapshot', dict(domain=GUEST, name=SNAP, description='another'), ['description', 'cannot change once taken']),
     ('kvm_snapshot', dict(domain=GUEST, name=SNAP, running_after_revert='maybe', state='current'),
      ['running_after_revert', 'bool']),
+    # ---- kvm_snapshot of a running guest (RGUEST)
+    ('kvm_snapshot', dict(domain=RGUEST, name='s1', disk_only=True), ['disk_only', 'always keeps its RAM',
+                                                                      'type: external']),
+    ('kvm_snapshot', dict(domain=RGUEST, name='s1', memory=False), ['memory', 'always keeps its RAM', 'type: external']),
+    ('kvm_snapshot', dict(domain=RGUEST, name='s1'), ['type', 'vdb', 'is raw', 'cannot hold internal snapshots',
+                                                      'type: external']),
+    ('kvm_snapshot', dict(domain=RGUEST, name='s1', type='external', disk_only=True, quiesce=True),
+     ['quiesce', 'agent', 'does not answer', 'qemu-guest-agent']),
     # ---- info modules
     ('kvm_network_info', dict(name=['bad name']), ['name[0]', 'letters, digits']),
     ('kvm_pool_info', dict(name='bad/name'), ['name[0]', 'letters, digits']),
@@ -406,6 +415,12 @@ def world(libvirtd, tmp_path_factory):
     assert not made.get('failed'), made
     taken = run('kvm_snapshot', dict(domain=GUEST, name=SNAP, description='before the corpus'))
     assert not taken.get('failed'), taken
+    for name, fmt in (('kvmth-brun.qcow2', 'qcow2'), ('kvmth-brun.raw', 'raw')):
+        run('kvm_volume', dict(pool=POOL, name=name, capacity='1M', format=fmt))
+    started = run('kvm_domain', dict(name=RGUEST, type='qemu', memory=32, state='running', graphics=dict(type='none'),
+                                     disks=[dict(path=os.path.join(path, 'kvmth-brun.qcow2'), format='qcow2'),
+                                            dict(path=os.path.join(path, 'kvmth-brun.raw'), format='raw')]))
+    assert not started.get('failed'), started
     bridge_netns_up()
     other = PrivateLibvirtd(host_uuid='6b1e5c52-7e3a-4c1b-9a55-%012x' % os.getpid()).start()
     try:
