@@ -108,6 +108,11 @@ options:
     type: raw
 notes:
   - Permissions of an existing volume are changed only when the module runs on the hypervisor (a local O(uri)).
+  - While an imported or downloaded image is uploaded, an empty volume named C(<name>.kvmops-partial) stands
+    beside the new one. A run cut off mid-upload (the module killed, the libvirt daemon restarted) leaves both; the
+    next run given the same source deletes the incomplete volume and its marker and makes it again, a run without
+    the source keeps it and warns, and O(state=absent) removes both. A O(name) ending in C(.kvmops-partial) is
+    refused, so no volume can pass for a marker.
 seealso:
   - module: kvmops.kvm.kvm_pool
 '''

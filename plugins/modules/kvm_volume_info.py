@@ -110,6 +110,12 @@ volumes:
       description: Mode of its file.
       type: str
       sample: '0600'
+    incomplete:
+      description:
+        - True when an upload into the volume was cut off (its marker volume C(<name>.kvmops-partial) is there); it
+          holds part of its image. Marker volumes themselves are not listed.
+      type: bool
+      sample: false
     model:
       description: The canonical model kvm_volume compares with.
       type: dict

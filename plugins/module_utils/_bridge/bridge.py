@@ -18,6 +18,7 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._bridge.netlink import 
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine import xml as _xml
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.deps import libvirt
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import KvmError, ParameterError
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.plan import Action, PartialFailure
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.resource import Resource
 
 KIND = 'bridge'
@@ -511,17 +512,44 @@ class Bridge(Resource):
     def apply(self, plan):
         if self.rollback is None or not plan.actions:   # nothing changes: nothing to verify or roll back
             return self._apply_steps(plan)
-        return rollback.apply_and_verify(self, plan)
+        try:
+            return rollback.apply_and_verify(self, plan)
+        except KvmError as exc:
+            raise self._rolled_back_failure(exc, plan)
 
     def _apply_steps(self, plan):
+        """The steps in order; a failure is told with the steps done before it (the engine's partial failure)."""
         done = []
         for action in plan.actions:
             try:
                 self.apply_action(action)
             except KvmError as exc:
-                exc.details.setdefault('done', done)
-                raise
-            done.append(action.describe())
+                raise PartialFailure(exc, done, action)
+            done.append(action)
+
+    def _rolled_back_failure(self, exc, plan):
+        """The detached step's verdict as a partial failure: the steps it did, the one that failed (or the
+        connectivity check after all of them), and changed only when the rollback could not undo them all."""
+        if exc.details.get('done') is None:   # no verdict at all: nothing known of what was done
+            return exc
+        count = len(exc.details.pop('done'))
+        done = plan.actions[:count]
+        failed = plan.actions[count] if count < len(plan.actions) else Action('verify connectivity after', KIND,
+                                                                              self.name, None)
+        restored = exc.details.get('restored') or []
+        undone = bool(exc.details.get('rolled_back')) and not any(' failed' in line for line in restored)
+        return PartialFailure(exc, done, failed, changed=bool(done) and not undone)
+
+    def describe_left(self, failed):
+        """The bridge and the link the failed step touched, as netlink reads them now."""
+        now = self.nl().read()
+        left = {}
+        for kind, name in ((KIND, self.name), (failed.kind, failed.name)):
+            if kind in (KIND, 'bond', 'vlan', 'tap', 'interface') and name:
+                left['%s %s' % (kind, name)] = _link_state(now, name)
+        if self.rolled_back:
+            left['%s %s' % (KIND, self.name)] += ' (rolled back to its state before the run)'
+        return left
 
     @staticmethod
     def apply_action(action):
@@ -559,6 +587,21 @@ class Bridge(Resource):
         persisted = {'backend': self.backend.NAME if self.backend else 'none',
                      'files': sorted(self.files or [])}
         return {'bridge': bridge, 'persisted': persisted, 'rolled_back': self.rolled_back}
+
+
+def _link_state(state, name):
+    link = state.link(name)
+    if link is None:
+        return 'absent'
+    words = ['up' if link.get('up') else 'down']
+    if link.get('master'):
+        words.append('port of %s' % link['master'])
+    ports = state.ports_of(name)
+    if ports:
+        words.append('ports %s' % ', '.join(sorted(ports)))
+    addresses = state.addresses_of(name)
+    words.append('addresses %s' % ', '.join(addresses) if addresses else 'no address')
+    return ', '.join(words)
 
 
 def _reason(exc):

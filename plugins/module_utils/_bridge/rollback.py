@@ -153,7 +153,7 @@ def apply_and_verify(resource, plan):
         return
     resource.rolled_back = verdict.get('rolled_back', False)
     raise KvmError('apply', 'bridge', resource.name, verdict['reason'], rolled_back=resource.rolled_back,
-                   lost=verdict.get('lost', []), restored=verdict.get('restored', []), done=verdict.get('done', []))
+                   lost=verdict.get('lost', []), restored=verdict.get('restored', []), done=verdict.get('done'))
 
 
 def _read_verdict(fd, seconds):

@@ -10,7 +10,7 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._engine import validate
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine import xml as _xml
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import ParameterError
 # guest disks are pool volumes: kvm_volume's rule for their names is shared, not copied
-from ansible_collections.kvmops.kvm.plugins.module_utils._storage.volume_model import volume_name
+from ansible_collections.kvmops.kvm.plugins.module_utils._storage.volume_model import not_a_marker, volume_name
 
 # options that describe the guest (everything else steers the run)
 TYPED_OPTIONS = ('memory', 'max_memory', 'vcpus', 'max_vcpus', 'cpu', 'machine', 'firmware', 'boot', 'kernel',
@@ -44,6 +44,7 @@ def _disk(index, item, used_targets):
         check.object_name(at + '.pool', item['pool'])
         # a volume is a file in its pool's directory: its name is the one kvm_volume accepts
         volume_name(at + '.volume', item['volume'])
+        not_a_marker(at + '.volume', item['volume'])
         disk['pool'], disk['volume'] = item['pool'], item['volume']
         disk['path'] = None
     elif item.get('path'):

@@ -239,7 +239,14 @@ class KvmModule(object):
         if exc.details.get('connection_lost'):
             self._conns.pop(self.params['uri'], None)   # nothing to close
             conn = None
-        if conn is not None:
+        describe = getattr(resource, 'describe_left', None)
+        if describe is not None and not exc.details.get('connection_lost'):
+            # objects libvirt's lookups cannot name alone (a guest's snapshot, a link, a guest on two hosts)
+            try:
+                left = describe(exc.failed)
+            except Exception as error:  # pylint: disable=broad-except
+                left = {'%s %s' % (exc.failed.kind, exc.failed.name): 'unknown (%s)' % error}
+        elif conn is not None:
             kind = getattr(resource, 'KIND', None)
             name = getattr(resource, 'label', None) or getattr(resource, 'name', None)
             left = describe_failure(conn, kind, name, exc.failed)
@@ -248,7 +255,7 @@ class KvmModule(object):
             msg += ' (uri %s)' % self.params['uri']
         if left:
             msg += '; left: %s' % ', '.join("%s is %s" % (label, state) for label, state in sorted(left.items()))
-        details.update(changed=bool(exc.done), actions=[a.describe() for a in exc.done],
+        details.update(changed=exc.changed, actions=[a.describe() for a in exc.done],
                        failed_action=exc.failed.describe(), state_left=left)
         return msg, details
 

@@ -93,15 +93,22 @@ class Plan(object):
 
 
 class PartialFailure(KvmError):
-    """An action failed: the message says what was done before it, the details list it."""
+    """An action failed: the message says what was done before it, the details list it.
 
-    def __init__(self, error, done, failed):
+    `changed` is true when a step was done before the failure, unless told otherwise: `changed=False` when what
+    was done was undone again (kvm_bridge's rollback), and a failed step that itself changed the host says so
+    with `step_changed=True` in its error's details (a migration that failed after the guest moved)."""
+
+    def __init__(self, error, done, failed, changed=None):
         self.error = error
         self.done = list(done)
         self.failed = failed
+        details = dict(error.details)
+        step_changed = bool(details.pop('step_changed', False))
+        self.changed = (bool(self.done) if changed is None else changed) or step_changed
         reason = error.reason
         if done:
             reason = '%s (done before it: %s)' % (reason, '; '.join(a.describe() for a in done))
         else:
             reason = '%s (nothing was changed before it)' % reason
-        super(PartialFailure, self).__init__(error.action, error.kind, error.name, reason, **error.details)
+        super(PartialFailure, self).__init__(error.action, error.kind, error.name, reason, **details)

@@ -55,7 +55,8 @@ def host_uuid(capabilities):
 def check_hosts(verdicts, source_caps, dest_caps, source_name, dest_name):
     source_uuid, dest_uuid = host_uuid(source_caps), host_uuid(dest_caps)
     if source_uuid == dest_uuid:
-        verdicts.record('destination', False, "'%s' and '%s' are the same host (host UUID %s)"
+        verdicts.record('destination', False, "'%s' and '%s' are the same host (host UUID %s): dest_uri must "
+                        "name another host"
                         % (source_name, dest_name, dest_uuid))
     else:
         verdicts.record('destination', True, "'%s' answers (host UUID %s; the source's is %s)"

@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine import xml as _xml
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.aftermath import state_left
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.deps import libvirt
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import KvmError, libvirt_reason
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.resource import Resource
@@ -62,7 +63,7 @@ class Migration(Resource):
             self.dest = self.module.connection(self.dest_uri)
         except KvmError as exc:
             self.verdicts.record('destination', False, exc.reason)
-            raise self._refused('the destination does not answer: %s' % exc.reason)
+            raise self._refused('the destination (dest_uri) does not answer: %s' % exc.reason)
         self.dest_host = self.dest.getHostname()
         source_caps = _xml.parse(self.source.getCapabilities())
         _checks.check_hosts(self.verdicts, source_caps, _xml.parse(self.dest.getCapabilities()),
@@ -77,7 +78,7 @@ class Migration(Resource):
         if src_active and dst_active:
             raise self._refused("the guest runs on both '%s' and '%s'" % (self.source_host, self.dest_host))
         if src_dom is None and dst_dom is None:
-            raise self._refused("the guest is on neither '%s' (%s) nor '%s' (%s)" % (
+            raise self._refused("the guest is on neither '%s' (source_uri %s) nor '%s' (dest_uri %s)" % (
                 self.source_host, self.source_uri, self.dest_host, self.dest_uri))
         if dst_active or src_dom is None:
             self.verdicts.record('guest', True, "already %s on '%s'%s" % (
@@ -143,9 +144,13 @@ class Migration(Resource):
 
         def create():
             made = self.dest.storagePoolDefineXML(xml, 0)
-            made.build(0)
-            made.create(0)
-            made.setAutostart(1)
+            try:
+                made.build(0)
+                made.create(0)
+                made.setAutostart(1)
+            except libvirt.libvirtError:
+                _undo_pool(made)   # a pool this run half-made is not left behind for the next run to trip on
+                raise
         plan.add('create', 'pool', name, create, "dir pool at %s on '%s' for the copied disks" % (directory, self.dest_host))
 
     # ---- the move
@@ -174,6 +179,16 @@ class Migration(Resource):
         if dst_dom is None:
             raise KvmError('migrate', self.KIND, self.name, "libvirt reported success but the guest is not on '%s'"
                            % self.dest_host, **self._details())
+        self.location = self.dest_host
+        try:
+            self._after_move(src_dom, dst_dom, outcome, autostart)
+        except libvirt.libvirtError as exc:
+            # the guest moved: the task changed the hosts even though a finishing touch failed
+            raise KvmError('migrate', self.KIND, self.name, "the guest runs on '%s', but finishing the move failed: %s"
+                           % (self.dest_host, libvirt_reason(exc)), step_changed=True, **self._details())
+
+    def _after_move(self, src_dom, dst_dom, outcome, autostart):
+        """Resume, statistics, autostart moved with the guest: what follows a completed migration."""
         if outcome.paused_by_us and dst_dom.isActive() and dst_dom.state()[0] == libvirt.VIR_DOMAIN_PAUSED:
             dst_dom.resume()
         self.stats = dict(self._completed_stats(dst_dom) or outcome.last_stats)
@@ -187,7 +202,6 @@ class Migration(Resource):
             left = self._find(self.source)
             if left is not None and left.isPersistent() and left.autostart():
                 left.setAutostart(0)   # a definition on both hosts must not start on both at boot
-        self.location = self.dest_host
 
     def _completed_stats(self, dom):
         try:
@@ -227,6 +241,8 @@ class Migration(Resource):
                 _state_name(here), _state_name(there))
         details = self._details()
         details.update(guest_running_on_source=runs_here, recovery=notes)
+        if self.location != self.source_host:
+            details['step_changed'] = True   # the guest is no longer where it was: the failed step changed the hosts
         raise KvmError('migrate', self.KIND, self.name, '%s; %s%s' % (
             reason, state, (' (%s)' % '; '.join(notes)) if notes else ''), **details)
 
@@ -258,6 +274,18 @@ class Migration(Resource):
                            timed_out=self.outcome.timed_out)
         return details
 
+    # ---- a failure part-way
+
+    def describe_left(self, failed):
+        """The guest on both hosts (one connection each), and a pool the failed step made on the destination."""
+        left = {}
+        for host, conn in ((self.source_host, self.source), (self.dest_host, self.dest)):
+            if conn is not None:
+                left["domain %s on '%s'" % (self.name, host)] = state_left(conn, 'domain', self.name)
+        if failed.kind == 'pool' and self.dest is not None:
+            left["pool %s on '%s'" % (failed.name, self.dest_host)] = state_left(self.dest, 'pool', failed.name)
+        return left
+
     # ---- result
 
     def result(self):
@@ -282,6 +310,15 @@ _MEMORY_WORDS = dict(tls='encrypted by QEMU native TLS', tunnelled='tunnelled th
 
 _STATES = {0: 'no state', 1: 'running', 2: 'blocked', 3: 'paused', 4: 'shutting down', 5: 'shut off', 6: 'crashed',
            7: 'suspended by the guest'}
+
+
+def _undo_pool(pool):
+    try:
+        if pool.isActive():
+            pool.destroy()
+        pool.undefine()
+    except libvirt.libvirtError:
+        pass   # the failure that brought us here is the one to report; the state left says what remains
 
 
 def _state_name(dom):

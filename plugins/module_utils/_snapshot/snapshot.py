@@ -341,6 +341,19 @@ class Snapshot(Resource):
         version = self.conn.getLibVersion()
         return '%d.%d.%d' % (version // 1000000, version // 1000 % 1000, version % 1000)
 
+    # ---- a failure part-way
+
+    def describe_left(self, failed):
+        """The state a failed step leaves: the guest's power state and current snapshot, and whether the
+        module's snapshot and the one the failed step touched exist (their names alone cannot be looked up)."""
+        dom = self.conn.lookupByName(self.domain_name)
+        names = set(snap.getName() for snap in dom.listAllSnapshots(0))
+        current = dom.snapshotCurrent(0).getName() if dom.hasCurrentSnapshot(0) else 'none'
+        left = {'domain %s' % self.domain_name: '%s, current snapshot %s' % (power_state(dom), current)}
+        for name in set([self.name, failed.name]):
+            left["snapshot %s of domain %s" % (name, self.domain_name)] = 'present' if name in names else 'absent'
+        return left
+
     # ---- result
 
     def result(self):

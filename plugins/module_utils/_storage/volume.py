@@ -20,6 +20,13 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._engine.resource import
 from ansible_collections.kvmops.kvm.plugins.module_utils._storage.lookup import lookup_pool, lookup_volume, volume_by_path
 
 KIND = 'volume'
+PARTIAL_SUFFIX = model.PARTIAL_SUFFIX
+
+
+def partial_marker(name):
+    """The name of the empty volume that stands beside a volume while its content is uploaded: a volume found
+    with its marker was cut off mid-upload (module killed, daemon restarted) and holds part of its image."""
+    return name + PARTIAL_SUFFIX
 
 
 def guests_using(conn, path, pool_name, name, running_only):
@@ -55,23 +62,40 @@ class Volume(Resource):
         self.source = None
         self.backing = None
         self._predicted = None
+        self.partial = None    # the marker of an upload that did not finish
+        self.replaced = None   # the volume that upload left incomplete, replaced by this run
 
     # ------------------------------------------------------------ validation (reads only)
 
     def validate(self):
         check.object_name('pool', self.pool_name)
         model.volume_name('name', self.name)
+        model.not_a_marker('name', self.name)
         if self.state == 'present':
             self._desired_from_options()
         self._read_pool()
         self.vol = self._lookup()
+        self.partial = lookup_volume(self.pool, self.pool_name, partial_marker(self.name))
         if self.state == 'absent':
             return
+        if self.vol is not None and self.partial is not None:
+            self._incomplete()
         if self.vol is None:
             self._validate_new()
         else:
             self.live = model.read(_xml.parse(self.vol.XMLDesc(0)))
             self._validate_existing()
+
+    def _incomplete(self):
+        """The volume holds part of an image (its upload was cut off): with its source given it is made again,
+        otherwise it is kept, with a warning."""
+        given = self.params.get('source') or {}
+        if given.get('file') or given.get('url'):
+            self.replaced, self.vol = self.vol, None
+            return
+        self.module.warn("volume '%s' holds part of an image: its upload was cut off (module killed or daemon "
+                         "restarted; marker volume '%s'). Give its source (source.file or source.url) to make it again, "
+                         "or remove it with state: absent" % (self.label, partial_marker(self.name)))
 
     def _desired_from_options(self):
         if self.params.get('capacity') is not None:
@@ -191,6 +215,8 @@ class Volume(Resource):
         """libvirt refuses a volume larger than its pool's free space only once asked: say so first, with both
         sizes and the pool's name."""
         available = self.pool.info()[3]
+        if self.replaced is not None:   # its space comes back before the new one is made
+            available += self.replaced.info()[2]
         if needed > available:
             raise ParameterError('capacity', "pool '%s' has %s free (%d bytes); %s (%d bytes) does not fit: free space "
                                              "in the pool or use a larger one" % (
@@ -209,6 +235,9 @@ class Volume(Resource):
         return self._plan_update(plan)
 
     def _plan_absent(self, plan):
+        if self.partial is not None:
+            plan.add('delete', KIND, '%s/%s' % (self.pool_name, self.partial.name()), lambda: self.partial.delete(0),
+                     'marker of an upload that was cut off')
         if self.vol is None:
             return
         path = self.vol.path()
@@ -224,9 +253,12 @@ class Volume(Resource):
         plan.add('delete', KIND, self.label, lambda: self.vol.delete(0), path)
 
     def _plan_create(self, plan):
-        plan.difference('state', 'absent', 'present')
+        plan.difference('state', 'incomplete' if self.replaced is not None else 'absent', 'present')
         for key, value in sorted(self.desired.items()):
             plan.difference(key, None, value)
+        if self.replaced is not None:
+            plan.add('delete', KIND, self.label, lambda: self.replaced.delete(0),
+                     'holds part of its image: its upload was cut off')
         plan.add('create', KIND, self.label, self._create, self._create_detail())
         size = self.desired.get('capacity') or (self.source.size if self.source else None)
         path = self._pool_path()
@@ -328,6 +360,18 @@ class Volume(Resource):
             self._create_from_file(source.path, source.format, source.size)
         else:
             self._download_and_create(source)
+        self._drop_marker()
+
+    def _mark_partial(self):
+        if self.partial is None:
+            logical = self.pool_type == 'logical'
+            self.partial = self.pool.createXML(model.new_definition(
+                partial_marker(self.name), model.LVM_ALIGNMENT if logical else 0, None if logical else 'raw', {}), 0)
+
+    def _drop_marker(self):
+        if self.partial is not None:
+            self.partial.delete(0)
+            self.partial = None
 
     def _definition(self, size, backing=None):
         fmt = None if self.pool_type == 'logical' else self.desired.get('format')
@@ -365,13 +409,16 @@ class Volume(Resource):
     def _create_from_file(self, path, fmt, size):
         fmt_for_pool = None if self.pool_type == 'logical' else fmt
         perms = dict((k, self.desired[k]) for k in ('owner', 'group', 'mode') if k in self.desired)
+        # the marker stays until the content is whole: a run cut off here (killed, daemon restarted) leaves it,
+        # and the next run makes the volume again instead of taking part of an image for the real one
+        self._mark_partial()
         self.vol = self.pool.createXML(model.new_definition(self.name, size, fmt_for_pool, perms), 0)
         try:
             sources.upload(self.conn, self.vol, path)
         except Exception:
-            # a half-written volume would pass for the real one on the next run
             self.vol.delete(0)
             self.vol = None
+            self._drop_marker()
             raise
         self._grow_after(size)
 

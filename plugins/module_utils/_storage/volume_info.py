@@ -12,6 +12,7 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import P
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.listing import names_given, selected
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.resource import Resource
 from ansible_collections.kvmops.kvm.plugins.module_utils._storage.pool import lookup_pool
+from ansible_collections.kvmops.kvm.plugins.module_utils._storage.volume import PARTIAL_SUFFIX
 
 
 def volume_params(pool_name, name, volume_model):
@@ -54,13 +55,16 @@ class VolumeInfo(Resource):
     def result(self):
         volumes, seen = [], set()
         for pool in self._pools():
-            found, _missing = selected(pool.listAllVolumes(0), self.wanted)
+            every = pool.listAllVolumes(0)
+            markers = set(vol.name() for vol in every if vol.name().endswith(PARTIAL_SUFFIX))
+            found, _missing = selected([vol for vol in every if vol.name() not in markers], self.wanted)
             for vol in found:
                 seen.add(vol.name())
                 root = _xml.parse(vol.XMLDesc(0))
                 read = model.read(root)
                 item = dict(name=vol.name(), pool=pool.name(), key=vol.key(), model=read,
-                            params=volume_params(pool.name(), vol.name(), read))
+                            params=volume_params(pool.name(), vol.name(), read),
+                            incomplete=vol.name() + PARTIAL_SUFFIX in markers)
                 item.update((key, read[key]) for key in ('path', 'format', 'capacity', 'allocation', 'backing',
                                                          'owner', 'group', 'mode'))
                 for key in ('capacity', 'allocation'):

@@ -34,6 +34,20 @@ def volume_name(parameter, value):
     return value
 
 
+PARTIAL_SUFFIX = '.kvmops-partial'   # the marker volume beside a volume while its content is uploaded
+
+
+def not_a_marker(parameter, value):
+    """A name the user gives may not be a marker's: a volume of that name would pass for a cut-off upload's."""
+    if value and value.endswith(PARTIAL_SUFFIX):
+        base = value[:-len(PARTIAL_SUFFIX)]
+        raise ParameterError(parameter, "'%s' ends in '%s', the suffix kvm_volume keeps for the marker that stands "
+                                        "beside a volume while its upload runs: choose a name without it%s"
+                             % (value, PARTIAL_SUFFIX, " (state: absent on '%s' removes a marker left behind)" % base
+                                if base else ''))
+    return value
+
+
 SMALLEST_BARE = 1024 ** 2
 
 

@@ -10,6 +10,13 @@ import pytest
 
 from harness import purge
 from hardening_env import PREFIX, remove_volumes, unmount_all
+from private_libvirtd import sweep
+
+
+@pytest.fixture(scope='session', autouse=True)
+def private_daemons_left_over():
+    """Private libvirtds (private_libvirtd.py) an earlier run killed outright left running."""
+    sweep()
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,7 @@
 
 The daemon and the machine are shared with other engineers' suites, which create and remove their own objects
 at any time, so the snapshot holds this suite's objects (kvmth*), the libvirt 'default' network, and the links
-and files they own: every such object's persistent XML (live sizes left out), each of those pools' volumes, the
+and files they own: every such object's persistent XML (live sizes left out), each such guest's snapshots, each of those pools' volumes, the
 links named kvmth* or used as bridges by those networks (`ip -d link`), and every file under those pools'
 paths (name, size, mode, owner)."""
 
@@ -37,6 +37,8 @@ def snapshot(conn):
     for dom in conn.listAllDomains():
         if _mine(dom.name()):
             state['domain ' + dom.name()] = (dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE), dom.isActive())
+            state['snapshots of ' + dom.name()] = sorted((snap.getName(), snap.getXMLDesc(0))
+                                                         for snap in dom.listAllSnapshots(0))
     for net in conn.listAllNetworks():
         if _mine(net.name()):
             state['network ' + net.name()] = (net.XMLDesc(libvirt.VIR_NETWORK_XML_INACTIVE), net.isActive(),

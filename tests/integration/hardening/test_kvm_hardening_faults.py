@@ -16,6 +16,7 @@ import libvirt
 import pytest
 
 from harness import PYTHON, ansible_env, fails, ok
+from private_libvirtd import PrivateLibvirtd
 
 IMAGE = os.urandom(4 * 1024 * 1024)
 CHECKSUM = 'sha256:' + hashlib.sha256(IMAGE).hexdigest()
@@ -226,6 +227,70 @@ def test_sigkill_mid_apply_then_rerun_converges(conn, workdir, http_server):
     assert ok('kvm_volume', args)['changed'] is True
     assert ok('kvm_volume', args)['changed'] is False
     assert conn.storagePoolLookupByName('kvmth-kill').storageVolLookupByName('kvmth-k.img').info()[1] == len(IMAGE)
+
+
+@pytest.fixture
+def frozen_daemon():
+    private = PrivateLibvirtd().start()
+    yield private
+    private.remove()
+
+
+@pytest.mark.parametrize('cut', ['module_killed', 'daemon_restarted'])
+def test_upload_cut_off_leaves_a_volume_the_rerun_replaces(frozen_daemon, workdir, cut):
+    """An import cut off mid-upload: the module SIGKILLed, or the daemon killed and restarted, while the volume
+    holds part of the image. The volume's marker (<name>.kvmops-partial) tells the next run so: it deletes the
+    incomplete volume and its marker, imports the image again, and the run after changes nothing.
+
+    The moment is caught on a libvirtd of the test's own (private_libvirtd.py): frozen (SIGSTOP) as soon as the
+    volume's file appears, so the 128 MiB upload cannot finish before the cut."""
+    daemon = frozen_daemon
+    pool_dir = os.path.join(workdir, 'pool')
+    os.makedirs(pool_dir)
+    image = os.path.join(workdir, 'kvmth-image.raw')
+    content = os.urandom(128 * 1024 * 1024)
+    with open(image, 'wb') as stream:
+        stream.write(content)
+    ok('kvm_pool', dict(name='kvmth-up', path=pool_dir, uri=daemon.uri))
+    args = dict(pool='kvmth-up', name='kvmth-up.img', source=dict(file=image), uri=daemon.uri)
+    target = os.path.join(pool_dir, 'kvmth-up.img')
+    proc, record = start('kvm_volume', args)
+    deadline = time.time() + 120
+    while not os.path.exists(target):
+        assert proc.poll() is None and time.time() < deadline, 'the module never created the volume'
+        time.sleep(0.005)
+    daemon.stop(signal.SIGSTOP)
+    if cut == 'module_killed':
+        victim = module_process(proc.pid, 'kvm_volume')
+        assert victim, 'the module process is gone'
+        os.kill(victim, signal.SIGKILL)
+        daemon.resume()
+    else:
+        daemon.restart(signal.SIGKILL)
+    result = finish(proc, record)
+    assert result['_status'] == 'failed', result
+    if cut == 'daemon_restarted':
+        assert daemon.uri in result['msg'] and 'was lost' in result['msg'], result['msg']
+
+    # what the cut left: the volume, shorter than the image or not yet written, and its marker
+    assert sorted(os.listdir(pool_dir)) == ['kvmth-up.img', 'kvmth-up.img.kvmops-partial'], os.listdir(pool_dir)
+    with open(target, 'rb') as stream:
+        assert stream.read() != content, 'the upload finished before the cut: nothing was tested'
+
+    if cut == 'module_killed':
+        # without its source the volume is kept, said to be incomplete; state: absent removes the marker too
+        kept = ok('kvm_volume', dict(pool='kvmth-up', name='kvmth-up.img', uri=daemon.uri))
+        assert kept['changed'] is False and any('holds part of an image' in w for w in kept.get('warnings', [])), kept
+        gone = ok('kvm_volume', dict(pool='kvmth-up', name='kvmth-up.img', state='absent', uri=daemon.uri), check=True)
+        assert len(gone['actions']) == 2 and 'kvmth-up.img.kvmops-partial' in gone['actions'][0], gone
+    check = ok('kvm_volume', args, check=True)
+    assert check['changed'] is True and check['actions'][0].startswith("delete volume 'kvmth-up/kvmth-up.img'"), check
+    rerun = ok('kvm_volume', args)
+    assert rerun['actions'] == check['actions'], rerun
+    assert sorted(os.listdir(pool_dir)) == ['kvmth-up.img'], os.listdir(pool_dir)
+    with open(target, 'rb') as stream:
+        assert stream.read() == content
+    assert ok('kvm_volume', args)['changed'] is False
 
 
 def test_sigkill_between_steps_of_a_network_plan(conn):

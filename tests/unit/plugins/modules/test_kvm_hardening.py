@@ -223,6 +223,12 @@ def test_pool_change_leaves_autostart(conn, module_runner, tmp_path):
     (kvm_pool, dict(name='unit-h-pf', path='/etc/hostname'), 'path', 'not a directory'),
     (kvm_domain, dict(name='unit-h-d', disks='vda'), None, "'disks' is a list of mappings"),
     (kvm_domain, dict(name='unit-h-d', xml='<domain type="qemu"><memory>1</memory></domain>'), 'xml', 'no <name>'),
+    (kvm_volume, dict(pool=POOL, name='unit-h-v.qcow2.kvmops-partial', capacity='1M'), 'name',
+     "ends in '.kvmops-partial', the suffix kvm_volume keeps for the marker"),
+    (kvm_volume, dict(pool=POOL, name='unit-h-v.kvmops-partial', state='absent'), 'name',
+     "state: absent on 'unit-h-v' removes a marker left behind"),
+    (kvm_domain, dict(name='unit-h-d', memory=64, disks=[dict(pool=POOL, volume='d.kvmops-partial', size='1G')]),
+     'disks[0].volume', "ends in '.kvmops-partial'"),
 ])
 def test_unclear_inputs_are_clear(conn, module_runner, module, args, parameter, words):
     msg = failed(module_runner(module)(check=True, **args), parameter)

@@ -90,6 +90,15 @@ def test_volume_info_lists_and_round_trips(conn, module_runner):
     assert bad['failed'] and bad['parameter'] == 'pool[0]'
 
 
+def test_volume_info_tells_a_volume_an_upload_left_incomplete(conn, module_runner):
+    pool = conn.storagePoolLookupByName(POOL)
+    for name in ('unit-i-cut.img', 'unit-i-cut.img.kvmops-partial', 'unit-i-whole.img'):
+        pool.createXML("<volume><name>%s</name><capacity>1048576</capacity></volume>" % name, 0)
+    found = module_runner(kvm_volume_info)(pool=POOL)
+    mine = dict((v['name'], v['incomplete']) for v in found['volumes'] if v['name'].startswith('unit-i'))
+    assert mine == {'unit-i-cut.img': True, 'unit-i-whole.img': False}   # the marker itself is not listed
+
+
 def test_domain_info_lists_and_round_trips(conn, module_runner, libvirt_calls):
     run = module_runner(kvm_domain)
     run(name='unit-i-g', type='qemu', memory=128, vcpus=1, graphics=dict(type='vnc', password='s3cret-u'),

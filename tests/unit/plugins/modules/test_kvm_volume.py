@@ -168,3 +168,40 @@ def test_lvm_volume_grows_with_lvextend_here_and_is_refused_remotely(lvm_pool, r
     monkeypatch.setattr(KvmModule, 'is_local', property(lambda self: False))
     remote = run(check=True, pool='unit-vg', name='unit-lv', capacity='16M')
     assert remote['failed'] and remote['parameter'] == 'capacity' and 'lvextend' in remote['msg']
+
+
+def _cut_off_upload(conn, name):
+    """What an import cut off mid-upload leaves: the volume and its marker volume."""
+    pool = conn.storagePoolLookupByName(POOL)
+    for volume in (name, name + '.kvmops-partial'):
+        pool.createXML("<volume><name>%s</name><capacity>1048576</capacity><target><format type='raw'/></target>"
+                       "</volume>" % volume, 0)
+
+
+def test_a_volume_cut_off_mid_upload_is_made_again_from_its_source(conn, run, tmp_path):
+    image = tmp_path / 'disk.img'
+    image.write_bytes(b'\0' * 1024 * 1024)
+    _cut_off_upload(conn, 'unit-p.img')
+    predicted = run(check=True, pool=POOL, name='unit-p.img', source=dict(file=str(image)))
+    assert predicted['changed'] and predicted['actions'] == [
+        "delete volume 'default-pool/unit-p.img': holds part of its image: its upload was cut off",
+        "create volume 'default-pool/unit-p.img': import of %s, raw" % image], predicted
+    assert predicted['diff']['before']['state'] == 'incomplete'
+
+
+def test_a_volume_cut_off_mid_upload_is_kept_with_a_warning_without_its_source(conn, run):
+    _cut_off_upload(conn, 'unit-q.img')
+    kept = run(pool=POOL, name='unit-q.img')
+    assert kept['changed'] is False and 'holds part of an image' in str(kept['warnings']), kept
+    removed = run(pool=POOL, name='unit-q.img', state='absent')
+    assert removed['actions'] == [
+        "delete volume 'default-pool/unit-q.img.kvmops-partial': marker of an upload that was cut off",
+        "delete volume 'default-pool/unit-q.img': /default-pool/unit-q.img"]
+    assert not [n for n in names(conn) if n.startswith('unit-q')]
+
+
+def test_a_stale_marker_goes_with_the_next_create(conn, run):
+    conn.storagePoolLookupByName(POOL).createXML(
+        "<volume><name>unit-r.img.kvmops-partial</name><capacity>0</capacity></volume>", 0)
+    made = run(pool=POOL, name='unit-r.img', capacity='1M', format='raw')
+    assert made['changed'] and sorted(n for n in names(conn) if n.startswith('unit-r')) == ['unit-r.img']
