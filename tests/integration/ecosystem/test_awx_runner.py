@@ -27,14 +27,14 @@ def where(host, name):
         conn.close()
 
 
-def run_job(lab, tmp_path, playbook, extravars):
+def run_job(lab, tmp_path, playbook, extravars, check=False):
     """One job, as AWX launches it: a private data directory of its own, the project checkout as the project
-    directory, the extra vars written by the runner as JSON."""
-    private = tmp_path / ('job-' + os.path.basename(playbook).split('.')[0])
+    directory, the extra vars written by the runner as JSON; `check`: a job of type check."""
+    private = tmp_path / ('job-%s%s' % (os.path.basename(playbook).split('.')[0], '-check' if check else ''))
     private.mkdir()
     result = ansible_runner.run(
         private_data_dir=str(private), project_dir=ROOT, playbook=playbook, inventory=str(lab.inventory_path),
-        extravars=extravars, quiet=True, timeout=600,
+        extravars=extravars, quiet=True, timeout=600, cmdline='--check' if check else None,
         envvars=dict(PATH=os.path.dirname(PYTHON) + os.pathsep + os.environ['PATH'],
                      ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
                      ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.collections'),
@@ -68,6 +68,14 @@ def test_migrate_and_evacuate_jobs_under_ansible_runner(lab, tmp_path):
 
 
 def _jobs(lab, tmp_path, h1, h2, name):
+    # a job of type check runs the pre-checks and predicts the move; nothing moves
+    plan = run_job(lab, tmp_path, 'playbooks/migrate.yml',
+                   dict(migrate_guest=name, migrate_source=h1.name, migrate_target=h2.name), check=True)
+    assert plan.status == 'successful', plan.stdout.read()[-3000:]
+    assert task_events(plan, 'Migrate the guest')[0]['res']['changed'] is True
+    assert 'check mode' in task_events(plan, 'Report')[0]['res']['msg']
+    assert where(h1, name) == 'running' and where(h2, name) is None
+
     migrate = run_job(lab, tmp_path, 'playbooks/migrate.yml',
                       dict(migrate_guest=name, migrate_source=h1.name, migrate_target=h2.name))
     output = migrate.stdout.read()[-3000:]
