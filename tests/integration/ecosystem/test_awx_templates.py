@@ -172,6 +172,8 @@ def test_survey_is_a_valid_awx_survey_spec(name):
         assert question['type'] in SURVEY_TYPES and question['question_name'], question
         assert re.match(r'^[a-z_][a-z0-9_]*$', question['variable']), question
         assert isinstance(question['required'], bool)
+        # AWX sends a default as an extra var, over the inventory's value: an optional question sends only answers
+        assert question['required'] or 'default' not in question, question
         variables.append(question['variable'])
         if question['type'] in ('multiplechoice', 'multiselect'):
             choices = question['choices']
