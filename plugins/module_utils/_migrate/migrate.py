@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine import xml as _xml
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.connection import open_connection
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.deps import libvirt
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import KvmError, libvirt_reason
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.resource import Resource
@@ -22,6 +23,7 @@ class Migration(Resource):
     """A guest that should run on the destination host (state: migrated)."""
 
     KIND = 'domain'
+    uses_events = True   # the migration-iteration events wake the job's watch (job.py)
 
     def __init__(self, module, params=None):
         super(Migration, self).__init__(module, params)
@@ -160,9 +162,15 @@ class Migration(Resource):
                 return None
             return src_dom.migrate3(self.dest, params, self.flag_value)
 
-        job = _job.MigrationJob(src_dom, start, self._log, self.module.warn, self.params.get('timeout'),
-                                self.params['timeout_action'], self.params.get('max_downtime'))
-        self.outcome = outcome = job.run()
+        # the job is watched and steered over a connection of its own (why: job.py)
+        control_conn = open_connection(self.source_uri)
+        try:
+            control = control_conn.lookupByUUIDString(src_dom.UUIDString())
+            job = _job.MigrationJob(control, start, self._log, self.module.warn, self.params.get('timeout'),
+                                    self.params['timeout_action'], self.params.get('max_downtime'))
+            self.outcome = outcome = job.run()
+        finally:
+            control_conn.close()
         if not outcome.completed:
             self._recover(src_dom, running, outcome)
         if outcome.timed_out and outcome.timeout_action == 'abort':
@@ -203,7 +211,10 @@ class Migration(Resource):
         notes = []
         here = self._lookup_uuid(self.source, src_dom.UUIDString())
         there = self._lookup_uuid(self.dest, src_dom.UUIDString())
-        if here is not None and running and here.isActive() and here.state()[0] == libvirt.VIR_DOMAIN_PAUSED:
+        if outcome.postcopy_started:
+            notes.append('post-copy had started: the guest was not resumed on the source (its memory is split '
+                         'between the hosts)')
+        elif here is not None and running and here.isActive() and here.state()[0] == libvirt.VIR_DOMAIN_PAUSED:
             try:
                 here.resume()
                 notes.append("resumed on '%s'" % self.source_host)
@@ -273,7 +284,8 @@ class Migration(Resource):
         if self.outcome is not None:
             result.update(_job.figures(self.stats), duration_s=round(self.outcome.seconds, 3),
                           job_stats=self.stats, timed_out=self.outcome.timed_out,
-                          timeout_action_taken=self.outcome.timeout_action)
+                          timeout_action_taken=self.outcome.timeout_action,
+                          postcopy_started=self.outcome.postcopy_started)
         return result
 
 

@@ -14,6 +14,7 @@ from conftest import defined_on, images_dir, runs_on
 from harness import contract
 
 FAULT_TRIES = int(os.environ.get('KVMOPS_MIGRATE_FAULT_TRIES', '10'))
+TIMEOUT_TRIES = int(os.environ.get('KVMOPS_MIGRATE_TIMEOUT_TRIES', '1'))
 
 
 @pytest.fixture(scope='module')
@@ -188,27 +189,28 @@ def _unused_ip(mig):
 
 
 def test_timeout_abort_then_postcopy(mig, guests):
+    """At 1 MiB/s the tiny guest's ~75 MiB would take ~75 s: `abort` at 3 s cancels it (the guest stays home), and
+    `postcopy` at 3 s switches and completes within seconds. KVMOPS_MIGRATE_TIMEOUT_TRIES repeats both (10 in the
+    slow run reported in docs/kvm_migrate.md; 1 in CI)."""
     nfs = guests[0]
-    home, away = (mig.h2, mig.h1) if runs_on(mig.h2, nfs) else (mig.h1, mig.h2)
-    aborted = mig.migrate(nfs, home, away, bandwidth=1, timeout=3)
-    assert aborted['timed_out'] is True, aborted
-    if aborted['_status'] == 'failed':
-        assert 'timeout after 3s (abort)' in aborted['msg'] and aborted['guest_running_on_source'] is True
+    aborts, switches = [], []
+    for _attempt in range(TIMEOUT_TRIES):
+        home, away = (mig.h2, mig.h1) if runs_on(mig.h2, nfs) else (mig.h1, mig.h2)
+        aborted = mig.migrate(nfs, home, away, bandwidth=1, timeout=3)
+        assert aborted['_status'] == 'failed', aborted
+        assert aborted['timed_out'] is True and 'timeout after 3s (abort)' in aborted['msg'], aborted['msg']
+        assert aborted['guest_running_on_source'] is True and aborted['location'] == home.name
+        assert aborted['duration_s'] < 30, aborted['duration_s']   # cancelled, not completed at 1 MiB/s
         assert runs_on(home, nfs) and not defined_on(away, nfs)
-    else:
-        # QEMU 7.2 sometimes lets a cancelled job complete (see job.py): reported, and the guest is in one place
-        assert aborted['timeout_action_taken'].startswith('abort (not honoured')
-        assert runs_on(away, nfs) and not defined_on(home, nfs)
-        home, away = away, home
-    print('timeout abort:', aborted['_status'], aborted.get('duration_s'))
+        aborts.append(aborted['duration_s'])
 
-    switched = mig.migrate(nfs, home, away, bandwidth=1, timeout=3, timeout_action='postcopy')
-    assert switched['_status'] == 'ok', switched.get('msg')
-    assert switched['changed'] is True and switched['timed_out'] is True
-    assert switched['timeout_action_taken'] == 'postcopy' and 'postcopy' in switched['flags']
-    assert switched['location'] == away.name
-    # post-copy should pull the rest at full speed; on this lab QEMU 7.2 sometimes ignores the switch as it does a
-    # cancel (see job.py), and the job completes at 1 MiB/s: the duration is printed, not asserted
-    print('timeout postcopy:', switched['duration_s'])
-    assert runs_on(away, nfs) and not defined_on(home, nfs)
-    assert alive(mig, away, nfs)
+        switched = mig.migrate(nfs, home, away, bandwidth=1, timeout=3, timeout_action='postcopy')
+        assert switched['_status'] == 'ok', switched.get('msg')
+        assert switched['changed'] is True and switched['timed_out'] is True
+        assert switched['timeout_action_taken'] == 'postcopy' and 'postcopy' in switched['flags']
+        assert switched['location'] == away.name
+        assert switched['duration_s'] < 30, switched['duration_s']   # post-copy pulled the rest at full speed
+        assert runs_on(away, nfs) and not defined_on(home, nfs)
+        switches.append(switched['duration_s'])
+    print('timeout abort (s):', aborts, 'postcopy (s):', switches)
+    assert alive(mig, mig.h2 if runs_on(mig.h2, nfs) else mig.h1, nfs)
