@@ -40,14 +40,16 @@ class Outcome(object):
         self.last_stats = {}
         self.destination_domain = None
         self.iterations_seen = 0        # from the migration-iteration events
+        self.lost = None                # 'destination' when that connection closed (daemon gone, host unreachable)
 
 
 class MigrationJob(object):
 
-    def __init__(self, control, start, log, warn, timeout=None, timeout_action='abort', max_downtime=None):
+    def __init__(self, control, start, log, warn, timeout=None, timeout_action='abort', max_downtime=None,
+                 watched=()):
         """control: the guest's domain on a connection of its own to the source (statistics, abort, post-copy,
         pause); start() runs the blocking migrate call (over the other connection) and returns the
-        destination's domain (or None)."""
+        destination's domain (or None); watched: (name, connection) pairs whose loss aborts the job."""
         self.dom = control
         self.start = start
         self.log = log
@@ -60,6 +62,7 @@ class MigrationJob(object):
         self.policy = None            # None, then 'pending' (timeout reached, not applied yet), then 'applied'
         self.acted_at = None
         self.message = ''
+        self.watched = watched
 
     def run(self):
         outcome = Outcome()
@@ -75,6 +78,7 @@ class MigrationJob(object):
                 self.wake.set()
 
         callback = self._watch_iterations(outcome)
+        closers = self._watch_connections(outcome)
         thread = threading.Thread(target=worker, name='kvmops-migrate')
         began = time.monotonic()
         thread.start()
@@ -104,11 +108,22 @@ class MigrationJob(object):
                     self.policy = 'pending'
                     self.message = 'migration still running after %ss (%s)' % (
                         self.timeout, progress_line(stats, now - began))
+                if outcome.lost and self.policy is None:
+                    # the destination's daemon is gone or unreachable: the job cannot finish there; without an
+                    # abort the source's QEMU would send into a dead TCP stream until the kernel gives up (minutes)
+                    self.policy, self.timeout_action = 'pending', 'abort'
+                    self.message = "the connection to the %s was lost (%s)" % (outcome.lost, progress_line(
+                        stats, now - began))
                 if self.policy is not None:
                     self._apply_policy(outcome, stats, now)
         finally:
             thread.join()
             self._unwatch(callback)
+            for conn in closers:
+                try:
+                    conn.unregisterCloseCallback()
+                except libvirt.libvirtError:
+                    pass
         outcome.seconds = time.monotonic() - began
         return outcome
 
@@ -123,6 +138,22 @@ class MigrationJob(object):
                 self.dom, libvirt.VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION, on_iteration, None)
         except libvirt.libvirtError:
             return None   # no event loop or an old daemon: the statistics say the same, a poll later
+
+    def _watch_connections(self, outcome):
+        """Keepalive (a peer that stops answering counts as lost after ~20 s) and a close callback on each
+        watched connection."""
+        watching = []
+        for name, conn in self.watched:
+            def on_close(_conn, _reason, _opaque, name=name):
+                outcome.lost = outcome.lost or name
+                self.wake.set()
+            try:
+                conn.setKeepAlive(5, 3)
+                conn.registerCloseCallback(on_close, None)
+                watching.append(conn)
+            except libvirt.libvirtError:
+                pass   # a local driver has no keepalive and does not close under us
+        return watching
 
     def _unwatch(self, callback):
         if callback is not None:

@@ -167,7 +167,8 @@ class Migration(Resource):
         try:
             control = control_conn.lookupByUUIDString(src_dom.UUIDString())
             job = _job.MigrationJob(control, start, self._log, self.module.warn, self.params.get('timeout'),
-                                    self.params['timeout_action'], self.params.get('max_downtime'))
+                                    self.params['timeout_action'], self.params.get('max_downtime'),
+                                    watched=[('destination', self.dest)])
             self.outcome = outcome = job.run()
         finally:
             control_conn.close()
@@ -209,6 +210,11 @@ class Migration(Resource):
         if outcome.timed_out:
             reason = 'timeout after %ss (%s): %s' % (self.params['timeout'], outcome.timeout_action, reason)
         notes = []
+        if outcome.lost:
+            reason = "the connection to the %s '%s' was lost during the migration (its libvirtd stopped or the " \
+                     "host became unreachable), so the job was aborted: %s" % (outcome.lost, self.dest_host, reason)
+            notes.append("'%s' could not be checked; its libvirtd discards the half-received guest when it sees the "
+                         "migration's connection gone (it was never defined there)" % self.dest_host)
         here = self._lookup_uuid(self.source, src_dom.UUIDString())
         there = self._lookup_uuid(self.dest, src_dom.UUIDString())
         if outcome.postcopy_started:
@@ -266,7 +272,7 @@ class Migration(Resource):
                        location=self.location, memory=self.memory)
         if self.outcome is not None:
             details.update(duration_s=round(self.outcome.seconds, 3), job_stats=self.outcome.last_stats,
-                           timed_out=self.outcome.timed_out)
+                           timed_out=self.outcome.timed_out, connection_lost=self.outcome.lost)
         return details
 
     # ---- result

@@ -15,6 +15,7 @@ from harness import contract
 
 FAULT_TRIES = int(os.environ.get('KVMOPS_MIGRATE_FAULT_TRIES', '10'))
 TIMEOUT_TRIES = int(os.environ.get('KVMOPS_MIGRATE_TIMEOUT_TRIES', '1'))
+DAEMON_FAULT_TRIES = int(os.environ.get('KVMOPS_MIGRATE_DAEMON_FAULT_TRIES', '1'))
 
 
 @pytest.fixture(scope='module')
@@ -184,6 +185,105 @@ def test_faults_leave_the_guest_running_on_the_source(mig, guests):
     assert runs_on(mig.h2, nfs)
 
 
+def _incoming_qemu_pid(host, name, timeout=60):
+    """The pid of the destination's incoming QEMU once libvirt started it (None if it never did)."""
+    from kvmlab.shell import wait_for
+    pid_file = os.path.join(host.state_dir, 'run', 'qemu', name + '.pid')
+    try:
+        return wait_for(lambda: int(open(pid_file).read().strip()), timeout, 'incoming QEMU', interval=0.05)
+    except Exception:  # noqa: BLE001 - the migration failed before the destination started QEMU
+        return None
+
+
+def _fault_after_start(host, name, fault, log):
+    """Run fault() one second after the destination's incoming QEMU appeared (the transfer runs by then)."""
+    if _incoming_qemu_pid(host, name) is None:
+        log.append('no incoming QEMU')
+        return
+    time.sleep(1.0)   # let the transfer run: the fault lands mid-way, not during the setup
+    fault()
+    log.append('done')
+
+
+def _migrate_with_fault(mig, name, home, away, fault):
+    done = []
+    injector = threading.Thread(target=_fault_after_start, args=(away, name, fault, done))
+    injector.start()
+    try:
+        return mig.migrate(name, home, away, bandwidth=1)
+    finally:
+        injector.join()
+        assert done == ['done'], done
+
+
+def _restore_lab(mig):
+    """The lab's `up` restarts what is missing (a killed libvirtd with its sshd)."""
+    mig.lab.up(hosts=2, storage=True)
+    mig.h1, mig.h2 = mig.lab.hosts[:2]
+
+
+def _gone_from(host, name, timeout=90):
+    """The destination's libvirtd discards the half-received guest on its own (restart recovery, or the migration
+    connection seen closed): wait for that, then it must not be defined there."""
+    from kvmlab.shell import wait_for
+    wait_for(lambda: not defined_on(host, name), timeout, '%s gone from %s' % (name, host.name), interval=0.5)
+    return True
+
+
+def test_destination_libvirtd_killed_mid_way(mig, guests):
+    """KVMOPS_MIGRATE_DAEMON_FAULT_TRIES repeats it (1 in CI, 10 in the slow run)."""
+    nfs = guests[0]
+    seconds = []
+    for _attempt in range(DAEMON_FAULT_TRIES):
+        home, away = (mig.h2, mig.h1) if runs_on(mig.h2, nfs) else (mig.h1, mig.h2)
+        victim, sshd = away.libvirtd[0], away.sshd
+
+        def kill_libvirtd():
+            os.kill(victim, signal.SIGKILL)
+            if sshd:   # the sshd lives in that libvirtd's mount namespace: `up` starts both anew
+                try:
+                    os.kill(sshd[0], signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        try:
+            result = _migrate_with_fault(mig, nfs, home, away, kill_libvirtd)
+            assert result['_status'] == 'failed', result
+            assert "the connection to the destination '%s' was lost" % away.name in result['msg'], result['msg']
+            assert "still runs on '%s'" % home.name in result['msg']
+            assert result['guest_running_on_source'] is True and result['location'] == home.name
+            assert result['connection_lost'] == 'destination'
+            assert result['duration_s'] < 40, result['duration_s']   # aborted, not run to the end at 1 MiB/s
+            assert runs_on(home, nfs)
+        finally:
+            _restore_lab(mig)
+        away = mig.h1 if away.name == mig.h1.name else mig.h2
+        assert _gone_from(away, nfs) and runs_on(home, nfs)
+        seconds.append(result['duration_s'])
+    print('destination libvirtd killed (s):', seconds, result['msg'])
+
+
+def test_destination_unreachable_mid_way(mig, guests):
+    """KVMOPS_MIGRATE_DAEMON_FAULT_TRIES repeats it (1 in CI, 10 in the slow run)."""
+    nfs = guests[0]
+    seconds = []
+    for _attempt in range(DAEMON_FAULT_TRIES):
+        home, away = (mig.h2, mig.h1) if runs_on(mig.h2, nfs) else (mig.h1, mig.h2)
+        link = ['ip', '-n', away.netns, 'link', 'set', 'eth0']
+        try:
+            result = _migrate_with_fault(mig, nfs, home, away, lambda: subprocess.run(link + ['down'], check=True))
+            assert result['_status'] == 'failed', result
+            assert "the connection to the destination '%s' was lost" % away.name in result['msg'], result['msg']
+            assert result['guest_running_on_source'] is True and result['location'] == home.name
+            assert result['duration_s'] < 60, result['duration_s']   # keepalive: ~20 s, not TCP's minutes
+            assert runs_on(home, nfs)
+        finally:
+            subprocess.run(link + ['up'], check=True)
+        assert _gone_from(away, nfs) and runs_on(home, nfs)
+        seconds.append(result['duration_s'])
+    print('destination unreachable (s):', seconds, result['msg'])
+    assert alive(mig, home, nfs)
+
+
 def _unused_ip(mig):
     return mig.h1.ip.rsplit('.', 1)[0] + '.249'
 
@@ -214,3 +314,4 @@ def test_timeout_abort_then_postcopy(mig, guests):
         switches.append(switched['duration_s'])
     print('timeout abort (s):', aborts, 'postcopy (s):', switches)
     assert alive(mig, mig.h2 if runs_on(mig.h2, nfs) else mig.h1, nfs)
+
