@@ -128,6 +128,10 @@ class Migration(Resource):
     def _plan_move(self, plan, src_dom, running):
         for directory in sorted(self.pools):
             self._plan_pool(plan, directory, *self.pools[directory])
+        if self.params['storage'] == 'copy_incremental':
+            for disk in self.copied:
+                if disk['kind'] == 'file':
+                    self._plan_top_image(plan, src_dom, disk)
         self.flag_value = _spec.flags(self.params, running, [d['target'] for d in self.copied], self.p2p,
                                       self.post_copy)
         plan.difference('location', self.source_host, self.dest_host)
@@ -149,6 +153,21 @@ class Migration(Resource):
             made.create(0)
             made.setAutostart(1)
         plan.add('create', 'pool', name, create, "dir pool at %s on '%s' for the copied disks" % (directory, self.dest_host))
+
+    def _plan_top_image(self, plan, src_dom, disk):
+        """copy_incremental mirrors only the top image into a file that must exist on the destination, on the same
+        backing chain (libvirt pre-creates volumes only for copy_all): create it empty in the directory's pool."""
+        directory, name = disk['path'].rsplit('/', 1)
+
+        def create():
+            capacity = src_dom.blockInfo(disk['target'], 0)[0]
+            pool = self.dest.storagePoolLookupByTargetPath(directory)
+            pool.refresh(0)
+            pool.createXML(_storage.top_image_volume(name, capacity, disk.get('format') or 'qcow2',
+                                                     disk['backing'][0] if disk['backing'] else None,
+                                                     disk.get('backing_format') or 'raw'), 0)
+        plan.add('create', 'volume', disk['path'], create, "on '%s', backed by %s, for the incremental copy" % (
+            self.dest_host, disk['backing'][0] if disk['backing'] else 'nothing'))
 
     # ---- the move
 

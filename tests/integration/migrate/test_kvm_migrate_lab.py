@@ -11,7 +11,7 @@ import time
 import pytest
 
 from conftest import defined_on, images_dir, runs_on
-from harness import contract
+from harness import contract, run_module
 
 FAULT_TRIES = int(os.environ.get('KVMOPS_MIGRATE_FAULT_TRIES', '10'))
 TIMEOUT_TRIES = int(os.environ.get('KVMOPS_MIGRATE_TIMEOUT_TRIES', '1'))
@@ -139,6 +139,13 @@ def test_on_neither_host_and_unsafe_transports(mig):
     assert "is on neither '%s'" % mig.h1.name in result['msg'] and "nor '%s'" % mig.h2.name in result['msg']
     tcp = mig.migrate(mig.prefix + 'nowhere', mig.h1, mig.h2, dest_uri=mig.h2.tcp_uri)
     assert tcp['_status'] == 'failed' and 'insecure_transport' in tcp['msg'] and tcp['parameter'] == 'dest_uri'
+    assert 'unencrypted' in tcp['msg'] and 'unauthenticated' in tcp['msg']
+    source = mig.migrate(mig.prefix + 'nowhere', mig.h1, mig.h2, source_uri=mig.h1.tcp_uri)
+    assert source['_status'] == 'failed' and source['parameter'] == 'source_uri'
+    # named explicitly, the same URI is accepted: the run goes on to find the guest on neither host
+    allowed = mig.migrate(mig.prefix + 'nowhere', mig.h1, mig.h2, dest_uri=mig.h2.tcp_uri, insecure_transport=True)
+    assert allowed['_status'] == 'failed' and 'is on neither' in allowed['msg'], allowed['msg']
+    assert allowed['precheck']['transport']['verdict'] == 'pass' and 'tcp' in allowed['precheck']['transport']['detail']
 
 
 def _kill_incoming_qemu(host, name, after, log):
@@ -315,3 +322,78 @@ def test_timeout_abort_then_postcopy(mig, guests):
     print('timeout abort (s):', aborts, 'postcopy (s):', switches)
     assert alive(mig, mig.h2 if runs_on(mig.h2, nfs) else mig.h1, nfs)
 
+
+def test_over_tls_with_native_tls_memory_stream(mig, guests):
+    """qemu+tls to both daemons (the lab CA's x509 certificates, kvmlab/tls.py) and the memory stream in QEMU's
+    native TLS (tls: true; qemu.conf migrate_tls_x509_cert_dir on both hosts)."""
+    nfs = guests[0]
+    home, away = (mig.h2, mig.h1) if runs_on(mig.h2, nfs) else (mig.h1, mig.h2)
+    args = dict(name=nfs, source_uri=home.tls_uri, dest_uri=away.tls_uri, tls=True)
+    moved = run_module('kvm_migrate', args)
+    assert moved['_status'] == 'ok' and moved['changed'] is True, moved.get('msg')
+    assert moved['transport']['destination'].startswith('tls') and moved['transport']['memory'] == 'tls'
+    assert 'tls' in moved['flags'] and moved['location'] == away.name
+    assert 'QEMU native TLS' in moved['precheck']['transport']['detail']
+    assert runs_on(away, nfs) and not defined_on(home, nfs)
+    again = run_module('kvm_migrate', args)
+    assert again['_status'] == 'ok' and again['changed'] is False
+
+
+def test_tunnelled_peer_to_peer(mig, guests):
+    """tunnelled: the source's libvirtd itself connects to dest_uri (qemu+tls with the lab's client certificate)
+    and carries the memory stream inside that connection."""
+    nfs = guests[0]
+    home, away = (mig.h2, mig.h1) if runs_on(mig.h2, nfs) else (mig.h1, mig.h2)
+    moved = run_module('kvm_migrate', dict(name=nfs, source_uri=home.ssh_uri, dest_uri=away.tls_uri, tunnelled=True))
+    assert moved['_status'] == 'ok' and moved['changed'] is True, moved.get('msg')
+    assert {'tunnelled', 'p2p'} <= set(moved['flags']) and moved['transport']['memory'] == 'tunnelled'
+    assert moved['data_transferred'] > 30 * 1024 ** 2
+    assert runs_on(away, nfs) and not defined_on(home, nfs)
+
+
+def test_timeout_pause_completes_the_move(mig, guests):
+    """At 8 MiB/s the move takes ~10 s: paused at 2 s, it converges and the guest is resumed on the destination."""
+    nfs = guests[0]
+    home, away = (mig.h2, mig.h1) if runs_on(mig.h2, nfs) else (mig.h1, mig.h2)
+    moved = mig.migrate(nfs, home, away, bandwidth=8, timeout=2, timeout_action='pause')
+    assert moved['_status'] == 'ok' and moved['changed'] is True, moved.get('msg')
+    assert moved['timed_out'] is True and moved['timeout_action_taken'] == 'pause'
+    assert any('guest paused' in w for w in moved.get('warnings', []))
+    conn = away.connect()
+    try:
+        assert conn.lookupByName(nfs).state()[0] == libvirt_module().VIR_DOMAIN_RUNNING   # resumed there
+    finally:
+        conn.close()
+    assert not defined_on(home, nfs) and alive(mig, away, nfs)
+
+
+def test_copy_incremental_copies_the_top_image(mig):
+    """An overlay on a base image both hosts have: copy_incremental copies only the overlay."""
+    name = mig.prefix + 'inc'
+    base = mig.prefix + 'inc-base.qcow2'
+    for host in (mig.h1, mig.h2):
+        subprocess.run(['qemu-img', 'create', '-f', 'qcow2', os.path.join(images_dir(host), base), '32M'],
+                       check=True, capture_output=True)
+    overlay = os.path.join(images_dir(mig.h1), name + '.qcow2')
+    # -u: the backing path is the hosts' view (/var/lib/libvirt/images), not this machine's
+    subprocess.run(['qemu-img', 'create', '-f', 'qcow2', '-F', 'qcow2', '-b', '/var/lib/libvirt/images/' + base, '-u',
+                    overlay, '32M'], check=True, capture_output=True)
+    from kvmlab import domains
+    mig.define(mig.h1, mig.guest_xml(name, [domains.file_disk_xml('/var/lib/libvirt/images/%s.qcow2' % name)]))
+    args = mig.args(name, mig.h1, mig.h2, storage='copy_incremental')
+    moved = run_module('kvm_migrate', args)
+    assert moved['_status'] == 'ok' and moved['changed'] is True, moved.get('msg')
+    assert moved['copied_disks'] == ['vda'] and 'copy_storage_inc' in moved['flags']
+    assert moved['precheck']['storage']['verdict'] == 'pass'
+    copy = os.path.join(images_dir(mig.h2), name + '.qcow2')
+    info = subprocess.run(['qemu-img', 'info', '--force-share', '--output=json', copy], capture_output=True,
+                          text=True, check=True).stdout
+    assert '"backing-filename": "/var/lib/libvirt/images/%s"' % base in info, info
+    assert runs_on(mig.h2, name) and not defined_on(mig.h1, name)
+    assert run_module('kvm_migrate', args)['changed'] is False
+    mig.lab.remove_guest(mig.h2, name)
+
+
+def libvirt_module():
+    import libvirt
+    return libvirt
