@@ -194,7 +194,8 @@ class Migration(Resource):
         if not outcome.completed:
             self._recover(src_dom, running, outcome)
         if outcome.timed_out and outcome.timeout_action == 'abort':
-            # seen with QEMU 7.2 under load: cancels accepted, yet the job went on to complete
+            # a safety net: an abort that lands as QEMU completes loses the race (before the job was steered over
+            # its own connection (job.py) this was how an abort held back until the end showed)
             outcome.timeout_action = 'abort (not honoured: the migration completed)'
             self.module.warn("the migration of '%s' was aborted at its timeout, but libvirt reported it complete "
                              "afterwards; it runs on '%s'" % (self.name, self.dest_host))
