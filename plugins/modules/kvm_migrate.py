@@ -259,6 +259,15 @@ timeout_action_taken:
   description: What was done at the timeout.
   returned: when the migration ran
   type: str
+postcopy_started:
+  description: Whether the source was seen switched to post-copy (O(timeout_action=postcopy)).
+  returned: when the migration ran
+  type: bool
+connection_lost:
+  description: On failure, V(destination) when that connection closed during the migration (its libvirtd stopped or
+    the host became unreachable; the job was aborted then).
+  returned: on failure after the migration started
+  type: str
 guest_running_on_source:
   description: On failure, whether the guest was verified running on the source afterwards.
   returned: on failure after the migration started

@@ -19,7 +19,7 @@ COHERENT_PROTOCOLS = ('rbd',)
 
 def disks(root):
     """Every disk of the guest as a dict: target, device, kind (file/block/network/volume/dir), path (file and
-    block), protocol/url (network), pool/volume (volume), cache, readonly, shareable, backing (paths)."""
+    block), protocol/url (network), pool/volume (volume), cache, readonly, shareable, backing (paths), backing_format (of the first)."""
     found = []
     for disk in root.findall('devices/disk'):
         source = disk.find('source')
@@ -33,7 +33,7 @@ def disks(root):
             format=driver.get('type') if driver is not None else None,
             readonly=disk.find('readonly') is not None,
             shareable=disk.find('shareable') is not None,
-            backing=[],
+            backing=[], backing_format=None,
         )
         if source is not None:
             if item['kind'] == 'file':
@@ -51,6 +51,8 @@ def disks(root):
                 item['pool'] = source.get('pool')
                 item['volume'] = source.get('volume')
         backing = disk.find('backingStore')
+        if backing is not None and backing.find('format') is not None:
+            item['backing_format'] = backing.find('format').get('type')
         while backing is not None and backing.find('source') is not None:
             item['backing'].append(backing.find('source').get('file') or backing.find('source').get('dev'))
             backing = backing.find('backingStore')

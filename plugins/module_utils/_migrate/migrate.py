@@ -9,6 +9,7 @@ __metaclass__ = type
 
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine import xml as _xml
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.aftermath import state_left
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.connection import open_connection
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.deps import libvirt
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import KvmError, libvirt_reason
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.resource import Resource
@@ -23,6 +24,7 @@ class Migration(Resource):
     """A guest that should run on the destination host (state: migrated)."""
 
     KIND = 'domain'
+    uses_events = True   # the migration-iteration events wake the job's watch (job.py)
 
     def __init__(self, module, params=None):
         super(Migration, self).__init__(module, params)
@@ -127,6 +129,10 @@ class Migration(Resource):
     def _plan_move(self, plan, src_dom, running):
         for directory in sorted(self.pools):
             self._plan_pool(plan, directory, *self.pools[directory])
+        if self.params['storage'] == 'copy_incremental':
+            for disk in self.copied:
+                if disk['kind'] == 'file':
+                    self._plan_top_image(plan, src_dom, disk)
         self.flag_value = _spec.flags(self.params, running, [d['target'] for d in self.copied], self.p2p,
                                       self.post_copy)
         plan.difference('location', self.source_host, self.dest_host)
@@ -153,6 +159,21 @@ class Migration(Resource):
                 raise
         plan.add('create', 'pool', name, create, "dir pool at %s on '%s' for the copied disks" % (directory, self.dest_host))
 
+    def _plan_top_image(self, plan, src_dom, disk):
+        """copy_incremental mirrors only the top image into a file that must exist on the destination, on the same
+        backing chain (libvirt pre-creates volumes only for copy_all): create it empty in the directory's pool."""
+        directory, name = disk['path'].rsplit('/', 1)
+
+        def create():
+            capacity = src_dom.blockInfo(disk['target'], 0)[0]
+            pool = self.dest.storagePoolLookupByTargetPath(directory)
+            pool.refresh(0)
+            pool.createXML(_storage.top_image_volume(name, capacity, disk.get('format') or 'qcow2',
+                                                     disk['backing'][0] if disk['backing'] else None,
+                                                     disk.get('backing_format') or 'raw'), 0)
+        plan.add('create', 'volume', disk['path'], create, "on '%s', backed by %s, for the incremental copy" % (
+            self.dest_host, disk['backing'][0] if disk['backing'] else 'nothing'))
+
     # ---- the move
 
     def _migrate(self, src_dom, running):
@@ -165,13 +186,21 @@ class Migration(Resource):
                 return None
             return src_dom.migrate3(self.dest, params, self.flag_value)
 
-        job = _job.MigrationJob(src_dom, start, self._log, self.module.warn, self.params.get('timeout'),
-                                self.params['timeout_action'], self.params.get('max_downtime'))
-        self.outcome = outcome = job.run()
+        # the job is watched and steered over a connection of its own (why: job.py)
+        control_conn = open_connection(self.source_uri)
+        try:
+            control = control_conn.lookupByUUIDString(src_dom.UUIDString())
+            job = _job.MigrationJob(control, start, self._log, self.module.warn, self.params.get('timeout'),
+                                    self.params['timeout_action'], self.params.get('max_downtime'),
+                                    watched=[('destination', self.dest)])
+            self.outcome = outcome = job.run()
+        finally:
+            control_conn.close()
         if not outcome.completed:
             self._recover(src_dom, running, outcome)
         if outcome.timed_out and outcome.timeout_action == 'abort':
-            # seen with QEMU 7.2 under load: cancels accepted, yet the job went on to complete
+            # a safety net: an abort that lands as QEMU completes loses the race (before the job was steered over
+            # its own connection (job.py) this was how an abort held back until the end showed)
             outcome.timeout_action = 'abort (not honoured: the migration completed)'
             self.module.warn("the migration of '%s' was aborted at its timeout, but libvirt reported it complete "
                              "afterwards; it runs on '%s'" % (self.name, self.dest_host))
@@ -215,9 +244,17 @@ class Migration(Resource):
         if outcome.timed_out:
             reason = 'timeout after %ss (%s): %s' % (self.params['timeout'], outcome.timeout_action, reason)
         notes = []
+        if outcome.lost:
+            reason = "the connection to the %s '%s' was lost during the migration (its libvirtd stopped or the " \
+                     "host became unreachable), so the job was aborted: %s" % (outcome.lost, self.dest_host, reason)
+            notes.append("'%s' could not be checked; its libvirtd discards the half-received guest when it sees the "
+                         "migration's connection gone (it was never defined there)" % self.dest_host)
         here = self._lookup_uuid(self.source, src_dom.UUIDString())
         there = self._lookup_uuid(self.dest, src_dom.UUIDString())
-        if here is not None and running and here.isActive() and here.state()[0] == libvirt.VIR_DOMAIN_PAUSED:
+        if outcome.postcopy_started:
+            notes.append('post-copy had started: the guest was not resumed on the source (its memory is split '
+                         'between the hosts)')
+        elif here is not None and running and here.isActive() and here.state()[0] == libvirt.VIR_DOMAIN_PAUSED:
             try:
                 here.resume()
                 notes.append("resumed on '%s'" % self.source_host)
@@ -271,7 +308,7 @@ class Migration(Resource):
                        location=self.location, memory=self.memory)
         if self.outcome is not None:
             details.update(duration_s=round(self.outcome.seconds, 3), job_stats=self.outcome.last_stats,
-                           timed_out=self.outcome.timed_out)
+                           timed_out=self.outcome.timed_out, connection_lost=self.outcome.lost)
         return details
 
     # ---- a failure part-way
@@ -301,7 +338,8 @@ class Migration(Resource):
         if self.outcome is not None:
             result.update(_job.figures(self.stats), duration_s=round(self.outcome.seconds, 3),
                           job_stats=self.stats, timed_out=self.outcome.timed_out,
-                          timeout_action_taken=self.outcome.timeout_action)
+                          timeout_action_taken=self.outcome.timeout_action,
+                          postcopy_started=self.outcome.postcopy_started)
         return result
 
 

@@ -15,7 +15,7 @@ import posixpath
 import uuid
 
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine import xml as _xml
-from ansible_collections.kvmops.kvm.plugins.module_utils._engine.deps import libvirt
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.deps import etree, libvirt
 
 PROBE_PREFIX = 'kvmops-probe-'
 
@@ -149,3 +149,17 @@ def copy_pool_definition(source_pool, directory, taken_names):
         if permissions is not None:
             root.find('target').append(permissions)
     return name, _xml.to_string(root)
+
+
+def top_image_volume(name, capacity, fmt, backing_path, backing_format):
+    """Volume XML of an empty top image over the same backing file (copy_incremental's destination)."""
+    root = etree.Element('volume')
+    etree.SubElement(root, 'name').text = name
+    etree.SubElement(root, 'capacity', unit='bytes').text = str(int(capacity))
+    target = etree.SubElement(root, 'target')
+    etree.SubElement(target, 'format', type=fmt)
+    if backing_path:
+        backing = etree.SubElement(root, 'backingStore')
+        etree.SubElement(backing, 'path').text = backing_path
+        etree.SubElement(backing, 'format', type=backing_format)
+    return _xml.to_string(root)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import libvirt
 
-from . import config, network, processes
+from . import config, network, processes, tls
 from .keys import LabKeys
 from .shell import wait_for
 from .sshd import start_sshd
@@ -35,6 +35,11 @@ class HypervisorHost:
     @property
     def ssh_uri(self) -> str:
         return f"qemu+ssh://root@{self.ip}/system?keyfile={self.ssh_key}&no_verify=1&no_tty=1"
+
+    @property
+    def tls_uri(self) -> str:
+        """x509 client certificate of the lab CA (kvmlab/tls.py), from the root namespace."""
+        return f"qemu+tls://{self.ip}/system?pkipath={tls.CLIENT_DIR}"
 
     @property
     def unix_uri(self) -> str:
@@ -93,14 +98,18 @@ def ensure_host(state: State, keys: LabKeys, index: int) -> HypervisorHost:
 
 
 def _write_libvirt_config(host: HypervisorHost, etc: Path) -> None:
+    tls.ensure_pki()
     (etc / "libvirtd.conf").write_text(
-        f'listen_tls = 0\nlisten_tcp = 1\nlisten_addr = "{host.ip}"\nauth_tcp = "none"\n'
+        f'listen_tls = 1\nlisten_tcp = 1\nlisten_addr = "{host.ip}"\nauth_tcp = "none"\nauth_tls = "none"\n'
+        f'ca_file = "{tls.SERVER_DIR}/cacert.pem"\ncert_file = "{tls.SERVER_DIR}/servercert.pem"\n'
+        f'key_file = "{tls.SERVER_DIR}/serverkey.pem"\n'
         f'auth_unix_rw = "none"\nauth_unix_ro = "none"\nhost_uuid = "{host.host_uuid}"\n'
         'log_outputs = "3:file:/var/log/libvirt/libvirtd.log"\n')
     (etc / "qemu.conf").write_text(
         'user = "root"\ngroup = "root"\nremember_owner = 0\ncgroup_controllers = [ ]\n'
         'stdio_handler = "file"\nsecurity_driver = "none"\n'
-        f'migration_host = "{host.ip}"\nmigration_address = "{host.ip}"\n')
+        f'migration_host = "{host.ip}"\nmigration_address = "{host.ip}"\n'
+        f'migrate_tls_x509_cert_dir = "{tls.QEMU_DIR}"\nmigrate_tls_x509_verify = 1\n')
 
 
 def _start_libvirtd(state: State, host: HypervisorHost, root: Path) -> tuple[int, int]:

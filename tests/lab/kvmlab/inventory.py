@@ -22,6 +22,7 @@ def build_inventory(keys: LabKeys, hosts: list[HypervisorHost], storage: Storage
             "kvm_uri": host.tcp_uri,
             "kvm_uri_tcp": host.tcp_uri,
             "kvm_uri_ssh": host.ssh_uri,
+            "kvm_uri_tls": host.tls_uri,
             "kvm_uri_unix": host.unix_uri,
             "kvm_host_uuid": host.host_uuid,
             "kvm_bridge": host.bridge,
