@@ -313,8 +313,8 @@ def report_batch(found, count, runs, started, load_before, load_after, facts, vi
                   '`state: running`): %.2f s (%.2fx)' % (virt_install[0], virt_install[1],
                                                          virt_install[1] / virt_install[0])]
     lines += ['', 'The changed counts are from each run\'s PLAY RECAP (tasks changed: a loop counts as one '
-              'task). The peer\'s `virt` has no check mode. kcli was not measured (not installed here; its '
-              'plans create guests but have no no-op converge of a definition to compare).', '',
+              'task). The peer\'s `virt` has no check mode. kcli was not measured (not attempted: no '
+              'time left in the session that built this).', '',
               '![batch](batch.png)']
     lib.write('batch', lines)
     lib.save_raw('batch', dict(found=found, virt_install=virt_install, count=count, runs=runs))

@@ -99,8 +99,8 @@ def main():
         for _run in range(args.runs):
             for size in sizes:
                 found[size].append(drift_check(lab, size))
-            print('fleet round %d: %s' % (_run + 1, ', '.join('%d hosts %.1f s' % (size, found[size][-1][0])
-                                                             for size in sizes)), flush=True)
+            walls = ['%d hosts %.1f s' % (size, found[size][-1][0]) for size in sizes]
+            print('fleet round %d: %s' % (_run + 1, ', '.join(walls)), flush=True)
         lib.save_raw('fleet', dict(found=found, guests=args.guests, runs=args.runs, forks=FORKS))
         report(found, args.guests, args.runs, started, before, lib.load(), facts)
     finally:

@@ -13,7 +13,6 @@ import json
 import math
 import os
 import sys
-import time
 
 import benchlib as lib
 
@@ -135,8 +134,8 @@ def report_migrate(found, flags, runs, started, before, after, facts):
     lib.write('migrate', lines)
     lib.save_raw('migrate', dict(found=found, flags=flags, runs=runs))
     lib.bar_plot('migrate', 'Live migration of a tiny guest between two lab hosts (median of %d)' % runs,
-                 [labels[w].replace('`', '') for w in found], [lib.spread([r['wall'] for r in found[w]])[0]
-                                                                for w in found])
+                 [labels[w].replace('`', '') for w in found],
+                 [lib.spread([r['wall'] for r in found[w]])[0] for w in found])
 
 
 # ---------------------------------------------------------------- evacuation

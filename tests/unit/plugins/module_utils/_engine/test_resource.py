@@ -79,7 +79,8 @@ def test_two_resources_each_with_its_own_plan_over_one_connection(capsys, items)
 def test_every_item_is_validated_before_any_is_touched(capsys, items, test_driver):
     bad = items + [dict(name='other', bridge='x')]
     result = run_many(capsys, bad)
-    assert result['failed'] and result['parameter'] == 'name' and result['networks'] == {}
+    # the item is named by its place in the list
+    assert result['failed'] and result['parameter'] == 'networks[2].name' and result['networks'] == {}
     assert 'unit-many1' not in [n.name() for n in test_driver.listAllNetworks()]
 
 
