@@ -103,8 +103,8 @@ def _build(image: DebianImage, packages: list[str], target: Path) -> None:
         (repo / "Packages").write_text(index)
         with gzip.open(repo / "Packages.gz", "wt") as stream:
             stream.write(index)
-        (repo / "mirror.json").write_text(json.dumps({"image": image.disk.parent.name, "packages": packages,
-                                                       "debs": debs}, indent=1))
+        record = {"image": image.disk.parent.name, "packages": packages, "debs": debs}
+        (repo / "mirror.json").write_text(json.dumps(record, indent=1))
         repo.chmod(0o755)
         if target.exists():
             shutil.rmtree(target)
