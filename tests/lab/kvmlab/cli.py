@@ -21,6 +21,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     up.add_argument("--storage", action="store_true", help="nfs-ganesha storage host")
     up.add_argument("--debian-guests", type=int, default=0, metavar="N", help="Debian guests reachable over ssh")
     up.add_argument("--nfs-guest", action="store_true", help="a Debian guest running the kernel NFS server")
+    up.add_argument("--mirror", action="store_true",
+                    help="serve the local package mirror (the roles' .debs) to the guests from the lab bridge")
     sub.add_parser("down", help="remove everything the lab made")
     status = sub.add_parser("status", help="what is up (JSON with --json)")
     status.add_argument("--json", action="store_true")
@@ -40,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "up":
             lab.up(hosts=args.hosts, storage=args.storage, debian_guests=args.debian_guests,
-                   nfs_guest=args.nfs_guest)
+                   nfs_guest=args.nfs_guest, package_mirror=args.mirror)
             print_status(lab.status())
             print(f"up in {time.monotonic() - began:.1f}s; inventory: {lab.inventory_path}")
         elif args.command == "down":

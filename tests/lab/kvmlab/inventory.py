@@ -13,7 +13,7 @@ SSH_COMMON_ARGS = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -
 
 
 def build_inventory(keys: LabKeys, hosts: list[HypervisorHost], storage: StorageHost | None,
-                    guests: list[DebianGuest], tiny=None) -> dict:
+                    guests: list[DebianGuest], tiny=None, package_mirror: dict | None = None) -> dict:
     kvm_hosts = {
         host.name: {
             "ansible_host": host.ip,
@@ -53,6 +53,9 @@ def build_inventory(keys: LabKeys, hosts: list[HypervisorHost], storage: Storage
             "kvm_lab_subnet": f"{config.SUBNET_PREFIX}.0/{config.NETMASK_BITS}",
             "kvm_lab_bridge": config.BRIDGE,
             **({"kvm_lab_tiny_kernel": str(tiny.kernel), "kvm_lab_tiny_initrd": str(tiny.initrd)} if tiny else {}),
+            # the local package mirror (`up --mirror`): the apt source line guests use instead of the internet
+            **({"kvm_lab_apt_mirror": package_mirror["apt_line"], "kvm_lab_apt_mirror_url": package_mirror["url"]}
+               if package_mirror else {}),
         },
         "children": {
             "kvm_hosts": {"hosts": kvm_hosts},

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import libvirt
 
-from . import artifacts, config, domains, guests, hosts, image, inventory, network, state, storage, teardown
+from . import artifacts, config, domains, guests, hosts, image, inventory, mirror, network, state, storage, teardown
 from .console import SerialConsole
 from .hosts import HypervisorHost
 from .keys import LabKeys, ensure_keys, ssh
@@ -25,7 +25,8 @@ class Lab:
         self.reload()
 
     # --- lifecycle -------------------------------------------------------------------------
-    def up(self, hosts: int = 2, storage: bool = False, debian_guests: int = 0, nfs_guest: bool = False) -> "Lab":
+    def up(self, hosts: int = 2, storage: bool = False, debian_guests: int = 0, nfs_guest: bool = False,
+           package_mirror: bool = False) -> "Lab":
         """Bring up (or complete) the lab; a second call with the same arguments changes nothing."""
         if not 0 <= hosts <= config.MAX_HOSTS:
             raise LabError(f"hosts must be 0..{config.MAX_HOSTS}")
@@ -33,6 +34,8 @@ class Lab:
             lab_state = state.State()
             try:
                 self._up(lab_state, hosts, storage, debian_guests, nfs_guest)
+                if package_mirror:
+                    self._serve_mirror(lab_state)
             finally:
                 self.reload()
                 self._write_inventory()
@@ -58,6 +61,17 @@ class Lab:
             guests.wait_for_ssh(keys, guest)
             if guest.role == "nfs-server":
                 guests.configure_nfs_server(keys, guest)
+
+    def _serve_mirror(self, lab_state: state.State) -> mirror.Mirror:
+        network.ensure_bridge(lab_state)
+        with state.cache_locked("mirror"):   # shared by every lab instance, built by one at a time
+            built = mirror.ensure_mirror(self._ensure_image(self.keys))
+        return mirror.serve(lab_state, built)
+
+    def package_mirror(self) -> dict:
+        """The local package mirror served to the guests (built and started when missing): url, apt_line, path."""
+        self.up(hosts=len(self.hosts), storage=self.storage is not None, package_mirror=True)
+        return state.State().component("mirror")
 
     def down(self) -> None:
         """Remove everything the lab made (also after a crash); harmless when nothing is up."""
@@ -87,8 +101,10 @@ class Lab:
     def _write_inventory(self) -> None:
         if config.RUN_DIR.exists() and (self.hosts or self.storage or self.guests):
             tiny = self.tiny_artifacts() if self.hosts else None   # what guests on the hosts boot
+            served = state.State().component("mirror")
             inventory.write_inventory(self.inventory_path,
-                                      inventory.build_inventory(self.keys, self.hosts, self.storage, self.guests, tiny))
+                                      inventory.build_inventory(self.keys, self.hosts, self.storage, self.guests, tiny,
+                                                                served))
 
     # --- what tests use --------------------------------------------------------------------
     @property
