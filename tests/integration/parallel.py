@@ -39,7 +39,7 @@ PYTHON = os.path.join(ROOT, '.venv', 'bin', 'python')
 # the lab's `down` test runs last
 LAB_PATHS = ['host/test_kvm_host_guest.py', 'lab', 'storage/test_netfs_lab.py', 'storage/test_logical_lab.py',
              'inventory/test_inventory_libvirt_lab.py', 'bridge/test_kvm_bridge_libvirt_lab.py', 'migrate',
-             'test_demo.py', 'bridge/test_kvm_bridge_guest.py']
+             'test_demo.py', 'bridge/test_kvm_bridge_guest.py', 'bridge/test_kvm_bridge_guest_nm.py']
 SLOWEST = 25
 HEARTBEAT = 300
 
