@@ -59,6 +59,13 @@ class Guest(object):
         self.conn = libvirt.open(debian.uri)
         self.dom = self.conn.lookupByName(debian.name)
 
+    @staticmethod
+    def answers(lab, debian):
+        try:
+            return lab.ssh(debian.ip, 'true', timeout=30, check=False).returncode == 0
+        except subprocess.TimeoutExpired:
+            return False
+
     def _inventory(self):
         """An inventory of this guest alone (the lab's is rewritten whenever the lab comes up: never half-written
         under a test that runs beside another lab user)."""
@@ -71,13 +78,20 @@ class Guest(object):
         return path
 
     def ssh(self, command, check=True, timeout=60):
-        try:
-            return self.lab.ssh(self.ip, command, timeout=timeout, check=check)
-        except subprocess.TimeoutExpired:
-            if check:
-                raise
-            # a guest that is busy (TCG on a loaded machine) or rebooting: no answer this time
-            return subprocess.CompletedProcess(command, 255, '', 'timed out after %ss' % timeout)
+        """Run a command in the guest. ssh's own failures (exit 255: a TCG guest on a loaded machine can miss the
+        banner exchange) are retried until `timeout`; with check, any other failure raises."""
+        deadline = time.time() + timeout
+        while True:
+            try:
+                result = self.lab.ssh(self.ip, command, timeout=max(5, deadline - time.time()), check=False)
+            except subprocess.TimeoutExpired:
+                result = subprocess.CompletedProcess(command, 255, '', 'timed out after %ss' % timeout)
+            if result.returncode != 255 or time.time() >= deadline or not check:
+                break
+            time.sleep(1)
+        if check and result.returncode != 0:
+            raise AssertionError('%s on %s failed (%s): %s' % (command, self.name, result.returncode, result.stderr))
+        return result
 
     def out(self, command):
         return self.ssh(command).stdout
