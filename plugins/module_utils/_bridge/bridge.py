@@ -160,7 +160,8 @@ class Bridge(Resource):
         # addresses on the bridge first, so the host stays reachable while the uplink moves under it
         wanted_addresses, drop_from_bridge = self._wanted_addresses(movers)
         for address in [a for a in wanted_addresses if a not in after['addresses']]:
-            plan.add('add address to', KIND, name, lambda a=address: nl().add_address(name, a), detail=address)
+            plan.add('add address to', KIND, name,
+                     lambda a=address: nl().add_address(name, a, self.before.dynamic.get(a)), detail=address)
         if wanted_ports is not None:
             for port in [p for p in wanted_ports if p not in uplinks]:
                 plan.add('attach port to', KIND, name, self._attacher(port), detail=port)
