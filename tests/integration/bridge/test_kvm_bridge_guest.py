@@ -76,7 +76,7 @@ def _check_lacp_bridge(guest):
     assert found['br0']['linkinfo']['info_kind'] == 'bridge'
     assert found['bond0']['master'] == 'br0' and found['bond0']['linkinfo']['info_data']['mode'] == '802.3ad'
     assert found['eth0']['master'] == 'bond0' and found['eth1']['master'] == 'bond0'
-    assert found['br0']['address'] == found['bond0']['address']
+    assert found['br0']['address'] == guest.debian.mac   # pinned to eth0's MAC (bond0's can be eth1's after a boot)
     assert guest.addresses('br0') == [guest.address] and guest.addresses('eth0') == []
     bonding = guest.bonding()
     assert 'Bonding Mode: IEEE 802.3ad Dynamic link aggregation' in bonding, bonding
@@ -112,7 +112,7 @@ def test_wrong_gateway_is_rolled_back_with_ifupdown(guest):
     failed = fails('kvm_bridge', dict(LACP, ipv4={'method': 'static', 'addresses': [guest.address],
                                                   'gateway': guest.address.rsplit('.', 1)[0] + '.254'},
                                       rollback={'timeout': 8}), **guest.on)
-    assert time.time() - started < 60
+    assert time.time() - started < 240   # the module run itself: ansible over ssh to a TCG guest on a busy machine
     assert failed['rolled_back'] is True and 'did not answer within 8s' in failed['msg'], failed['msg']
     assert failed['lost'] == ['gateway ' + guest.address.rsplit('.', 1)[0] + '.254'], failed['lost']
     assert guest.digest(INTERFACES, OURS) == files and guest.defaults() == defaults
@@ -128,7 +128,7 @@ def test_address_moved_to_a_bridge_without_uplink_is_rolled_back_with_ifupdown(g
     started = time.time()
     failed = fails('kvm_bridge', dict(name='br0', ports=[DEAD], persist='ifupdown', force=True,
                                       rollback={'timeout': 8}), **guest.on)
-    assert time.time() - started < 90
+    assert time.time() - started < 240   # the module run itself: ansible over ssh to a TCG guest on a busy machine
     assert failed['rolled_back'] is True and 'did not answer' in failed['msg'], failed['msg']
     assert guest.digest(INTERFACES, OURS) == files
     assert 'master' not in guest.links()[DEAD]

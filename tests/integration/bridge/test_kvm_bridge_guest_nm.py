@@ -142,7 +142,7 @@ def test_wrong_gateway_is_rolled_back_through_a_networkmanager_checkpoint(nm_gue
     failed = fails('kvm_bridge', dict(SEEDS, persist='networkmanager', rollback={'timeout': 8},
                                       ipv4={'method': 'static', 'addresses': [guest.address], 'gateway': wrong}),
                    **guest.on)
-    assert time.time() - started < 60
+    assert time.time() - started < 240   # the module run itself: ansible over ssh to a TCG guest on a busy machine
     assert failed['rolled_back'] is True and failed['lost'] == ['gateway ' + wrong], failed
     assert any(step.startswith('NetworkManager checkpoint /org/freedesktop/NetworkManager/Checkpoint/')
                for step in failed['restored']), failed['restored']
