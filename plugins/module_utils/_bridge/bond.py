@@ -35,6 +35,8 @@ OPTIONS = tuple(sorted(set(ENUMS) | set(INTEGERS) | set(FLAGS) | set(OTHER)))
 NETLINK = dict((name, name.upper()) for name in OPTIONS)
 NETLINK['num_grat_arp'] = 'NUM_PEER_NOTIF'
 NETLINK['lacp_rate'] = 'AD_LACP_RATE'
+# options the kernel changes only while the bond is down (BOND_OPTFLAG_IFDOWN; mode also needs it without slaves)
+WHILE_DOWN = ('lacp_rate', 'ad_select', 'tlb_dynamic_lb', 'ad_actor_sys_prio', 'ad_user_port_key')
 # options the typed `bond` parameter carries besides `options`
 TYPED = ('mode', 'miimon', 'primary', 'lacp_rate', 'xmit_hash_policy')
 

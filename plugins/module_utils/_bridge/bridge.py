@@ -161,7 +161,8 @@ class Bridge(Resource):
         # addresses on the bridge first, so the host stays reachable while the uplink moves under it
         wanted_addresses, drop_from_bridge = self._wanted_addresses(movers)
         for address in [a for a in wanted_addresses if a not in after['addresses']]:
-            plan.add('add address to', KIND, name, lambda a=address: nl().add_address(name, a), detail=address)
+            plan.add('add address to', KIND, name,
+                     lambda a=address: nl().add_address(name, a, self.before.dynamic.get(a)), detail=address)
         if wanted_ports is not None:
             for port in [p for p in wanted_ports if p not in uplinks]:
                 plan.add('attach port to', KIND, name, self._attacher(port), detail=port)
@@ -213,11 +214,17 @@ class Bridge(Resource):
         else:
             current = dict(found['bond'])
             changed = dict((k, v) for k, v in wanted.items() if current.get(k) != v)
+            for key in sorted(changed):
+                if key != 'mode':
+                    plan.difference('bond.options.' + key, current.get(key), changed[key])
+            # the kernel refuses these on a bond that is up (EBUSY): they are set in a short down window
+            down = dict((k, v) for k, v in changed.items() if k in bonding.WHILE_DOWN)
+            live = dict((k, v) for k, v in changed.items() if k not in bonding.WHILE_DOWN and k != 'mode')
             if 'mode' in changed:
                 # the kernel takes a new mode only from a bond that is down and has no slaves
                 self._refuse_with_guests(guests, 'change the bond mode of')
                 plan.difference('bond.mode', current.get('mode'), changed['mode'])
-                mode = changed.pop('mode')
+                mode = changed['mode']
                 held = list(slaves_now)
 
                 def remode():
@@ -225,15 +232,25 @@ class Bridge(Resource):
                     for slave in held:
                         nl().set(slave, master=None)
                     nl().set_bond(bond_name, {'mode': mode})
+                    if down:
+                        nl().set_bond(bond_name, down)
                     nl().set(bond_name, state='up')
                 plan.add('change mode of', 'bond', bond_name, remode,
-                         detail='%s -> %s (slaves re-enslaved)' % (current.get('mode'), mode))
+                         detail='%s -> %s%s (slaves re-enslaved)' % (
+                             current.get('mode'), mode, ', ' + bonding.option_text(down) if down else ''))
                 slaves_now = []
-            for key in sorted(changed):
-                plan.difference('bond.options.' + key, current.get(key), changed[key])
-            if changed:
-                plan.add('set options of', 'bond', bond_name, lambda: nl().set_bond(bond_name, changed),
-                         detail=bonding.option_text(changed))
+            elif down:
+                def while_down():
+                    nl().set(bond_name, state='down')
+                    try:
+                        nl().set_bond(bond_name, down)
+                    finally:
+                        nl().set(bond_name, state='up')
+                plan.add('set options of', 'bond', bond_name, while_down,
+                         detail='%s (bond down meanwhile)' % bonding.option_text(down))
+            if live:
+                plan.add('set options of', 'bond', bond_name, lambda: nl().set_bond(bond_name, live),
+                         detail=bonding.option_text(live))
         slaves = uplink['slaves'] if uplink['slaves'] is not None else list(slaves_now)
         if found is not None and sorted(slaves) != sorted(state.ports_of(bond_name)):
             plan.difference('bond.slaves', sorted(state.ports_of(bond_name)), sorted(slaves))

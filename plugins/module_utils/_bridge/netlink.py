@@ -70,7 +70,8 @@ class State(object):
 
     def __init__(self, links, addresses, routes, dynamic=()):
         self.links = links
-        self.dynamic = set(dynamic)   # addresses with a finite lifetime (leases)
+        # addresses with a finite lifetime (leases) -> (preferred, valid) seconds left, or None when not known
+        self.dynamic = dict(dynamic) if isinstance(dynamic, dict) else dict((a, None) for a in dynamic)
         self.addresses = addresses   # name -> sorted ['10.0.0.2/24', 'fd00::2/64']
         self.routes = routes         # [{'family', 'dst', 'gateway', 'dev', 'metric', 'proto', 'scope'}]
 
@@ -114,7 +115,7 @@ class Netlink(object):
             link = _link(message, names)
             links[link['name']] = link
         addresses = {}
-        dynamic = set()
+        dynamic = {}
         for message in self.ipr.get_addr():
             attrs = _attrs(message)
             if message['scope'] != 0:      # global only: link-local and host addresses come and go by themselves
@@ -125,7 +126,8 @@ class Netlink(object):
             addresses.setdefault(name, []).append(cidr)
             lifetime = attrs.get('IFA_CACHEINFO')
             if lifetime is not None and lifetime['ifa_valid'] != FOREVER:
-                dynamic.add(cidr)    # a lease (DHCP, SLAAC): persisted as such, not as a static address
+                # a lease (DHCP, SLAAC): persisted as such, not as a static address, and moved with its lifetime
+                dynamic[cidr] = (lifetime['ifa_preferred'], lifetime['ifa_valid'])
         for name in addresses:
             addresses[name] = sorted(set(addresses[name]), key=_address_key)
         routes = []
@@ -197,11 +199,15 @@ class Netlink(object):
             keywords['master'] = self.index(keywords['master']) if keywords['master'] else 0
         self.ipr.link('set', index=self.index(name), **keywords)
 
-    def add_address(self, name, address):
+    def add_address(self, name, address, lifetime=None):
+        """Add an address; `lifetime` (preferred, valid) keeps a lease a lease where it moves to."""
         interface = ipaddress.ip_interface(text_type(address))
+        extra = {}
+        if lifetime:
+            extra['IFA_CACHEINFO'] = {'ifa_preferred': lifetime[0], 'ifa_valid': lifetime[1], 'cstamp': 0, 'tstamp': 0}
         try:
             self.ipr.addr('add', index=self.index(name), address=text_type(interface.ip),
-                          prefixlen=interface.network.prefixlen)
+                          prefixlen=interface.network.prefixlen, **extra)
         except NetlinkError as exc:
             if exc.code != 17:   # already there
                 raise

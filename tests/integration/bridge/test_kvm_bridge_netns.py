@@ -1,6 +1,7 @@
 """kvm_bridge on this machine, inside network namespaces with veth NICs: bridges, ports, taps, addresses, MTU, STP,
 MAC pinning, removal, and bad inputs that leave the namespace byte-identical (bonds and VLANs: the ns tests)."""
 
+import json
 import subprocess
 import sys
 import time
@@ -185,3 +186,13 @@ def test_bad_inputs_leave_the_host_unchanged(ns):
         assert 'Invalid parameter' in failed['msg'] or 'parameter' in failed, failed
         assert snapshot(ns.host) == before, args
     assert time.time()
+
+
+def test_a_lease_moves_onto_the_bridge_as_a_lease(ns):
+    """A DHCP address (finite lifetime) stays one on the bridge: the next run still persists DHCP, not a static address
+    (seen with NetworkManager in a lab guest: the second run rewrote the profile as static)."""
+    ip('addr', 'change', ns.address, 'dev', 'nic0', 'valid_lft', '600', 'preferred_lft', '300', ns=ns.host)
+    contract('kvm_bridge', dict(name='br0', ports=['nic0'], persist='none'), **ns.kwargs())
+    data = json.loads(ip('-j', 'addr', 'show', 'dev', 'br0', ns=ns.host))[0]['addr_info']
+    lease = [a for a in data if a.get('scope') == 'global' and a['family'] == 'inet']
+    assert len(lease) == 1 and 0 < lease[0]['valid_life_time'] <= 600, lease

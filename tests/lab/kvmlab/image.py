@@ -26,7 +26,11 @@ PACKAGES = [
     # systemd-logind (the ACPI power button: `virsh shutdown`) needs the system bus; polkitd (for
     # libvirtd) depends on the virtual packages these two provide, which debootstrap cannot resolve
     "dbus", "libpam-systemd",
+    # kvm_bridge's NetworkManager backend: installed, but masked (the guests keep ifupdown); a test unmasks it
+    "network-manager",
 ]
+# units masked in the image (a link to /dev/null): present, started by nothing until a test unmasks them
+MASKED = ["NetworkManager.service", "NetworkManager-wait-online.service", "NetworkManager-dispatcher.service"]
 DISK_SIZE = "4G"
 KERNEL_CMDLINE = "root=/dev/vda rw console=ttyS0 net.ifnames=0 quiet"
 SCRATCH = Path("/dev/shm")  # dpkg's fsyncs make debootstrap on disk twice as slow
@@ -135,6 +139,10 @@ def _customize(rootfs: Path, keys: LabKeys) -> None:
         path = rootfs / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content)
+    for unit in MASKED:
+        link = rootfs / "etc" / "systemd" / "system" / unit
+        link.unlink(missing_ok=True)
+        link.symlink_to("/dev/null")
     ssh_dir = rootfs / "root" / ".ssh"
     ssh_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     (ssh_dir / "authorized_keys").write_text(keys.public_key.read_text())

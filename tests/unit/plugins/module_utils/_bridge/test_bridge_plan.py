@@ -101,16 +101,24 @@ def test_bond_mode_by_number_and_name_is_the_same():
     assert plan.describe() == []
 
 
-def test_mode_change_re_enslaves_and_option_change_is_live():
+def test_mode_change_re_enslaves_and_takes_the_options_the_kernel_wants_down_in_the_same_window():
     _resource, plan = planned(_applied(), bond={'name': 'bond0', 'slaves': ['eth0', 'eth1'], 'mode': '802.3ad',
                                                 'lacp_rate': 'fast', 'miimon': 100})
     assert plan.describe() == [
-        "change mode of bond 'bond0': active-backup -> 802.3ad (slaves re-enslaved)",
-        "set options of bond 'bond0': lacp_rate=fast",
+        "change mode of bond 'bond0': active-backup -> 802.3ad, lacp_rate=fast (slaves re-enslaved)",
         "enslave to bond bond0 interface 'eth0'",
         "enslave to bond bond0 interface 'eth1'",
     ]
     assert plan.diff['after']['bond']['mode'] == '802.3ad'
+
+
+def test_option_changes_are_live_except_those_the_kernel_takes_only_from_a_bond_that_is_down():
+    _resource, plan = planned(_applied(), bond={'name': 'bond0', 'slaves': ['eth0', 'eth1'],
+                                                'mode': 'active-backup', 'miimon': 200, 'options': 'ad_select=count'})
+    assert plan.describe() == [
+        "set options of bond 'bond0': ad_select=count (bond down meanwhile)",
+        "set options of bond 'bond0': miimon=200",
+    ]
 
 
 def test_guests_on_the_bridge_refuse_a_mode_change_without_force():

@@ -1,0 +1,151 @@
+"""Lab Debian guests for kvm_bridge tests: pyroute2 installed, a second NIC hot-plugged, reboots waited on, the
+guest's own view read over ssh (`ip -j`, /proc/net/bonding, nmcli)."""
+
+import json
+import os
+import subprocess
+import tempfile
+import time
+
+import libvirt
+import pyroute2
+from kvmlab import config
+
+from harness import ok
+
+
+def second_nic_xml(mac):
+    return ("<interface type='bridge'><mac address='%s'/><source bridge='%s'/><model type='virtio'/></interface>"
+            % (mac, config.BRIDGE))
+
+
+def install_pyroute2(lab, guest):
+    """pyroute2 as an operator would install it (the image has no python3-pyroute2): the pure-Python package."""
+    if lab.ssh(guest.ip, 'test -d /usr/local/lib/python3/dist-packages/pyroute2', timeout=120, check=False).returncode == 0:
+        return
+    site = os.path.dirname(os.path.dirname(pyroute2.__file__))
+    tar = subprocess.Popen(['tar', '-C', site, '-cz', 'pyroute2'], stdout=subprocess.PIPE)
+    subprocess.run(['ssh', '-i', str(lab.keys.private_key), '-o', 'StrictHostKeyChecking=no', '-o',
+                    'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', 'root@' + guest.ip,
+                    'mkdir -p /usr/local/lib/python3/dist-packages && tar -C /usr/local/lib/python3/dist-packages -xz'
+                    ' && ln -sfn /usr/local/lib/python3/dist-packages/pyroute2 '
+                    '/usr/lib/python3/dist-packages/pyroute2'],
+                   stdin=tar.stdout, check=True, timeout=240)
+    tar.wait()
+
+
+def wait(condition, seconds, what):
+    """Poll `condition` (each poll is an ssh round trip or a netlink read: the wait is on the guest's state)."""
+    deadline = time.time() + seconds
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.time() > deadline:
+            raise AssertionError('timed out after %ss waiting for %s' % (seconds, what))
+        time.sleep(0.5)
+
+
+class Guest(object):
+    """One lab Debian guest with a second NIC (eth1) on the lab bridge, for the tests of one module."""
+
+    def __init__(self, lab, debian, second_mac):
+        self.lab = lab
+        self.debian = debian
+        self.name = debian.name
+        self.ip = debian.ip
+        self.second_mac = second_mac
+        self.on = dict(inventory=self._inventory(), host=debian.name)
+        self.conn = libvirt.open(debian.uri)
+        self.dom = self.conn.lookupByName(debian.name)
+
+    @staticmethod
+    def answers(lab, debian):
+        try:
+            return lab.ssh(debian.ip, 'true', timeout=30, check=False).returncode == 0
+        except subprocess.TimeoutExpired:
+            return False
+
+    def _inventory(self):
+        """An inventory of this guest alone (the lab's is rewritten whenever the lab comes up: never half-written
+        under a test that runs beside another lab user)."""
+        handle, path = tempfile.mkstemp(prefix='kvmtb-inventory-', suffix='.ini')
+        with os.fdopen(handle, 'w') as stream:
+            stream.write('%s ansible_host=%s ansible_user=root ansible_python_interpreter=/usr/bin/python3 '
+                         'ansible_ssh_private_key_file=%s ansible_ssh_common_args="-o StrictHostKeyChecking=no '
+                         '-o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes"\n'
+                         % (self.name, self.ip, self.lab.keys.private_key))
+        return path
+
+    def ssh(self, command, check=True, timeout=60):
+        """Run a command in the guest. ssh's own failures (exit 255: a TCG guest on a loaded machine can miss the
+        banner exchange) are retried until `timeout`; with check, any other failure raises."""
+        deadline = time.time() + timeout
+        while True:
+            try:
+                result = self.lab.ssh(self.ip, command, timeout=max(5, deadline - time.time()), check=False)
+            except subprocess.TimeoutExpired:
+                result = subprocess.CompletedProcess(command, 255, '', 'timed out after %ss' % timeout)
+            if result.returncode != 255 or time.time() >= deadline or not check:
+                break
+            time.sleep(1)
+        if check and result.returncode != 0:
+            raise AssertionError('%s on %s failed (%s): %s' % (command, self.name, result.returncode, result.stderr))
+        return result
+
+    def out(self, command):
+        return self.ssh(command).stdout
+
+    def plug(self):
+        install_pyroute2(self.lab, self.debian)
+        if self.second_mac not in self.dom.XMLDesc():   # a run that broke off may have left it plugged
+            self.dom.attachDeviceFlags(second_nic_xml(self.second_mac), libvirt.VIR_DOMAIN_AFFECT_LIVE)
+        wait(lambda: self.ssh('ip link set eth1 up', check=False, timeout=30).returncode == 0, 180, 'eth1 in ' + self.name)
+
+    def unplug(self):
+        try:
+            self.dom.detachDeviceFlags(second_nic_xml(self.second_mac), libvirt.VIR_DOMAIN_AFFECT_LIVE)
+        finally:
+            self.conn.close()
+
+    def links(self):
+        return dict((link['ifname'], link) for link in json.loads(self.out('ip -d -j link show')))
+
+    def addresses(self, dev):
+        data = json.loads(self.out('ip -j addr show dev %s' % dev))
+        return sorted('%s/%s' % (a['local'], a['prefixlen']) for a in data[0]['addr_info']
+                      if a.get('scope') == 'global' and a['family'] == 'inet')
+
+    def defaults(self):
+        return sorted((r.get('gateway'), r['dev']) for r in json.loads(self.out('ip -4 -j route show default')))
+
+    def bonding(self, bond='bond0'):
+        return self.out('cat /proc/net/bonding/%s' % bond)
+
+    def digest(self, *paths):
+        """Each file's sha256 (or 'missing'): files a rolled-back change must leave as they were."""
+        found = {}
+        for path in paths:
+            result = self.ssh('sha256sum %s' % path, check=False)
+            found[path] = result.stdout.split()[0] if result.returncode == 0 else 'missing'
+        return found
+
+    def boot_id(self):
+        return self.out('cat /proc/sys/kernel/random/boot_id').strip()
+
+    def reboot(self):
+        """Reboot the guest (QEMU keeps the hot-plugged NIC) and wait until it answers ssh again; returns seconds."""
+        began = time.time()
+        before = self.boot_id()
+        self.ssh('systemctl reboot', check=False, timeout=30)
+
+        def rebooted():
+            result = self.ssh('cat /proc/sys/kernel/random/boot_id', check=False, timeout=20)
+            return result.returncode == 0 and result.stdout.strip() != before
+        wait(rebooted, 360, 'a new boot of ' + self.name)
+        wait(lambda: self.ssh('systemctl is-system-running --wait', check=False, timeout=200).stdout.strip()
+             in ('running', 'degraded'), 300, 'the boot of %s to finish' % self.name)
+        return time.time() - began
+
+    def module(self, args, **kwargs):
+        return ok('kvm_bridge', args, **dict(self.on, **kwargs))
