@@ -201,7 +201,7 @@ class FakeNetlink(object):
         if 'address' in keywords:
             self.links[name]['mac'] = keywords['address']
 
-    def add_address(self, name, address):
+    def add_address(self, name, address, lifetime=None):   # pylint: disable=unused-argument
         self._maybe_fail('add_address')
         self.addresses.setdefault(name, []).append(address)
 
