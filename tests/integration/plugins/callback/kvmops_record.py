@@ -34,6 +34,7 @@ class CallbackModule(CallbackBase):
         data['_task'] = result._task.get_name()
         data['_host'] = result._host.get_name()
         data['_time'] = time.time()   # when the result arrived (bench/ times a playbook's phases)
+        data['_action'] = result._task.action
         with open(os.environ['KVMOPS_RECORD'], 'a') as stream:
             stream.write(json.dumps(data, default=str) + '\n')
 
