@@ -268,7 +268,8 @@ def report_evacuate(found, single, guests, started, before, after, facts):
     lib.write('evacuate', lines)
     lib.save_raw('evacuate', dict(found=found, single=single, guests=guests))
     ks = sorted(found)
-    lib.line_plot('evacuate', 'Evacuating %d guests: wall time vs k' % guests, 'k (parallel migrations)', {
+    lib.line_plot('evacuate', 'Evacuating %d guests: wall time vs k (%s, load %s)' % (guests, started, before),
+                  'k (parallel migrations)', {
         'evacuate.yml': (ks, [found[k]['wall'] for k in ks]),
         '(N/k) x one migration': (ks, [math.ceil(guests / float(k)) * one for k in ks])}, 'seconds')
 

@@ -135,7 +135,8 @@ def measure(lab):
     noop, noop_results = playbook(lab, noop_playbook(per_host), record)
     EXTRA[:] = extra
     noop_ran = collections.Counter(r['_host'] for r in noop_results if r['_status'] == 'ok')
-    return dict(first=first, first_changed=sum(1 for r in first_results if r.get('changed')), second=second, noop=noop, changed=[(r['_host'], r['_task']) for r in changed],
+    return dict(first=first, first_changed=sum(1 for r in first_results if r.get('changed')), second=second,
+                noop=noop, changed=[(r['_host'], r['_task']) for r in changed],
                 counts=dict(counts), statuses=dict(by_status), noop_ran=dict(noop_ran), kinds=per_host,
                 noop_kinds=kinds(noop_results),
                 tasks=sorted(set(r['_task'] for r in results)))
@@ -152,21 +153,22 @@ def report(found, started, before, after, facts, overlay=None):
                 '%s: %d ping, %d debug, %d skipped' % (host, k['remote'], k['controller'], k['skipped'])
                 for host, k in sorted(found['kinds'].items()))),
              '%.1f' % found['noop'], '1.00x', '0']]
+    extra = [
+        '- `playbooks/site.yml` on the lab as `make demo` runs it (`-i <lab inventory> -i playbooks/inventory/lab`: 2 '
+        'namespaced hypervisor hosts and the storage host; the hypervisor role\'s pre-flight, the seeds\' networks '
+        '`hostonly` and `private1` and the pool `shared` on both hosts, unless the extra vars below leave it out). '
+        'Each run once, one after the other, ssh connections warm.',
+        '- the second run\'s task results per host (facts gathering included, skipped tasks included; a looped task '
+        'counts once): %s (%s); tasks: %s.' % (
+            ', '.join('%s %d' % item for item in sorted(found['counts'].items())),
+            ', '.join('%s %d' % item for item in sorted(found['statuses'].items())), '; '.join(found['tasks']))]
+    if overlay and overlay[2]:
+        extra.append('- roles this checkout lacks, taken from `%s` (%s): %s.' % (overlay[0], overlay[1],
+                                                                                 ', '.join(overlay[2])))
+    if EXTRA:
+        extra.append('- extra vars given to site.yml: `%s`.' % EXTRA[1])
     lines = lib.header('Second run of site.yml against ansible-core no-op tasks', 'bench/site_bench.py', started,
-                       before, after, facts, extra=[
-                           '- `playbooks/site.yml` on the lab as `make demo` runs it (`-i <lab inventory> -i '
-                           'playbooks/inventory/lab`: 2 namespaced hypervisor hosts and the storage host; the '
-                           'hypervisor role\'s pre-flight, the seeds\' networks `hostonly` and `private1` and the '
-                           'pool `shared` on both hosts, unless the extra vars below leave it out). Each run once, one after the other, '
-                           'ssh connections warm.',
-                           '- the second run\'s task results per host (facts gathering included, skipped tasks '
-                           'included; a looped task counts once): %s (%s); tasks: %s.' % (
-                               ', '.join('%s %d' % item for item in sorted(found['counts'].items())),
-                               ', '.join('%s %d' % item for item in sorted(found['statuses'].items())),
-                               '; '.join(found['tasks']))] + ([
-                           '- roles this checkout lacks, taken from `%s` (%s): %s.' % (
-                               overlay[0], overlay[1], ', '.join(overlay[2]))] if overlay and overlay[2] else []) + ([
-                           '- extra vars given to site.yml: `%s`.' % EXTRA[1]] if EXTRA else []))
+                       before, after, facts, extra=extra)
     lines += [''] + lib.table(['run', 'wall (s)', 'vs the no-op tasks', 'changed'], rows)
     lines += ['', '- second run: changed=%d%s; **%.2fx** the same number of ansible-core no-op tasks (target ≤ 1.5x: '
               '%s).' % (len(found['changed']), (' (%s)' % ', '.join('%s: %s' % c for c in found['changed']))
@@ -187,7 +189,8 @@ def report(found, started, before, after, facts, overlay=None):
               '', '![site](site.png)']
     lib.write('site', lines)
     lib.save_raw('site', found)
-    lib.bar_plot('site', 'site.yml on the lab: second run (changed=0) vs the same number of no-op tasks',
+    lib.bar_plot('site', 'site.yml on the lab: second run (changed=0) vs the same tasks as no-ops (%s, load %s)'
+                 % (started, before),
                  ['site.yml first run', 'site.yml second run', 'the same %d tasks as ansible-core no-ops' % total],
                  [found['first'], found['second'], found['noop']])
     return ratio

@@ -209,7 +209,7 @@ def test_the_reads_parser_sees_what_migrate_and_evacuate_read():
         'playbooks/migrate.yml').names
     evacuate = reads('playbooks/evacuate.yml').names
     assert set(['evacuate_host', 'evacuate_targets', 'evacuate_parallel', 'evacuate_reserved_memory',
-            'evacuate_fail_on_leftover']) <= evacuate
+                'evacuate_fail_on_leftover']) <= evacuate
     assert 'not_a_variable_of_theirs' not in evacuate
 
 
