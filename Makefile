@@ -47,12 +47,14 @@ test-integration:
 	@$(STAGE) test-integration "$(VENV)/bin/python tests/integration/parallel.py $(INTEGRATION_ARGS)"
 
 # Speed side by side (bench/, docs/benchmarks/*.md + *.png; never part of `make test`): the batch path and
-# the peers, a module process's footprint, migration and evacuation, fleet scale, the lab's own timings.
+# the peers, a module process's footprint, migration and evacuation, fleet scale, site.yml's second run, the lab's
+# own timings.
 # They bring up the lab instance KVMLAB_INSTANCE (default 0) and take it down; run them on a quiet machine.
 bench: setup
 	$(VENV)/bin/python bench/batch_bench.py
 	$(VENV)/bin/python bench/migrate_bench.py
 	$(VENV)/bin/python bench/fleet_bench.py
+	$(VENV)/bin/python bench/site_bench.py
 	$(VENV)/bin/python bench/peer_bench.py
 	$(VENV)/bin/python bench/lab_bench.py
 

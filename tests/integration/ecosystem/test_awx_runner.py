@@ -98,6 +98,6 @@ def _jobs(lab, tmp_path, h1, h2, name):
     msg = summary[0]['res']['msg']
     assert len(msg['moved']) == 1 and msg['moved'][0].startswith('%s -> %s in ' % (name, h1.name)), msg
     assert msg['stayed'] == [], msg
-    started = task_events(evacuate, "Start the batch's migrations")
-    assert [e['host'] for e in started] == [h2.name]
+    started = task_events(evacuate, 'Migrate, evacuate_parallel at a time')
+    assert [e['host'] for e in started] == ['%s/%s' % (h2.name, name)]   # the guest's in-memory host, delegated
     assert where(h1, name) == 'running' and where(h2, name) is None

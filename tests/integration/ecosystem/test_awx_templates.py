@@ -160,7 +160,7 @@ def test_the_four_job_templates():
     assert len(set(template_names())) == 4
     for item in templates():
         assert set(item) <= set(['name', 'description', 'playbook', 'survey', 'ask_limit_on_launch',
-                                 'ask_job_type_on_launch', 'ask_variables_on_launch']), item['name']
+                                 'ask_job_type_on_launch', 'ask_variables_on_launch', 'forks']), item['name']
         assert item['description'] and isinstance(item['survey'], list)
 
 
@@ -204,11 +204,12 @@ def test_playbook_exists_takes_extra_vars_only_and_reads_every_survey_variable(n
 
 
 def test_the_reads_parser_sees_what_migrate_and_evacuate_read():
-    # guards the parser above: these are read in hosts:, vars, asserts and an included task file
+    # guards the parser above: these are read in hosts:, vars, asserts, task arguments and throttle:
     assert set(['migrate_guest', 'migrate_source', 'migrate_target', 'migrate_options']) <= reads(
         'playbooks/migrate.yml').names
     evacuate = reads('playbooks/evacuate.yml').names
-    assert set(['evacuate_host', 'evacuate_targets', 'evacuate_parallel', 'evacuate_async_timeout']) <= evacuate
+    assert set(['evacuate_host', 'evacuate_targets', 'evacuate_parallel', 'evacuate_reserved_memory',
+                'evacuate_fail_on_leftover']) <= evacuate
     assert 'not_a_variable_of_theirs' not in evacuate
 
 

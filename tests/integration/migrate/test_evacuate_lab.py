@@ -56,8 +56,11 @@ def _evacuate(mig, names):
     assert all(' -> %s in ' % mig.h2.name in line for line in summary['moved'])
     assert len(summary['stayed']) == 1 and summary['stayed'][0].startswith('%s stays on %s: ' % (stuck, mig.h1.name))
     assert 'storage' in summary['stayed'][0]
-    batches = task_results(results, "Start the batch's migrations")
-    assert [len(batch['results']) for batch in batches] == [2, 1]
+    # every guest pre-checked by an in-memory host of its own (side by side); only the three that fit migrate
+    checked = task_results(results, 'Pre-check every guest against every target (check mode, nothing moves)')
+    assert sorted(r['_host'] for r in checked) == sorted('%s/%s' % (mig.h1.name, name) for name in names)
+    migrated = task_results(results, 'Migrate, evacuate_parallel at a time')
+    assert sorted(r['_host'] for r in migrated) == sorted('%s/%s' % (mig.h1.name, name) for name in names[:3])
     for name in names[:3]:
         assert runs_on(mig.h2, name) and not defined_on(mig.h1, name)
     assert runs_on(mig.h1, stuck) and not defined_on(mig.h2, stuck)

@@ -17,6 +17,7 @@ requirements:
 
 import json
 import os
+import time
 
 from ansible.plugins.callback import CallbackBase
 
@@ -32,6 +33,8 @@ class CallbackModule(CallbackBase):
         data['_status'] = status
         data['_task'] = result._task.get_name()
         data['_host'] = result._host.get_name()
+        data['_time'] = time.time()   # when the result arrived (bench/ times a playbook's phases)
+        data['_action'] = result._task.action
         with open(os.environ['KVMOPS_RECORD'], 'a') as stream:
             stream.write(json.dumps(data, default=str) + '\n')
 
