@@ -7,7 +7,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 PYTEST := $(VENV)/bin/python -m pytest
 
-.PHONY: setup demo test test-unit test-sanity test-lint test-docs test-integration changelog-lint build clean bench
+.PHONY: test-molecule setup demo test test-unit test-sanity test-lint test-docs test-integration changelog-lint build clean bench
 
 # every stage prints its wall time ("stage test-integration: 812 s (ok)"); `make test` lists them all at the end
 STAGE := $(CURDIR)/scripts/stage.sh
@@ -57,6 +57,10 @@ bench: setup
 	$(VENV)/bin/python bench/site_bench.py
 	$(VENV)/bin/python bench/peer_bench.py
 	$(VENV)/bin/python bench/lab_bench.py
+
+# the roles' molecule scenarios on the lab (opt-in for now: tests/integration/roles/test_molecule.py)
+test-molecule: setup
+	KVMOPS_MOLECULE=1 $(PYTEST) -q -p no:cacheprovider tests/integration/roles/test_molecule.py
 
 build:
 	ansible-galaxy collection build --force --output-path .build

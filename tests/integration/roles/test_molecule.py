@@ -12,7 +12,11 @@ import pytest
 from harness import ROOT
 from molecule_lab import write_inventory
 
-pytestmark = pytest.mark.lab
+# opt-in until they fit the CI budget: measured at 8-40 min each on this loaded 2-core machine (docs/molecule.md);
+# `make test-molecule` (or KVMOPS_MOLECULE=1 in the lab stream) runs them
+pytestmark = [pytest.mark.lab,
+              pytest.mark.skipif(os.environ.get('KVMOPS_MOLECULE') != '1',
+                                 reason='the molecule scenarios run with KVMOPS_MOLECULE=1 (make test-molecule)')]
 
 SCENARIOS = ['hypervisor', 'host_network', 'nfs_storage']
 BIN = os.path.join(ROOT, '.venv', 'bin')
