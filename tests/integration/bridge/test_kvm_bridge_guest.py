@@ -57,8 +57,10 @@ def test_bond_under_br0_moves_the_address_over_ansibles_own_ssh_and_fails_over(g
     subprocess.run(['virsh', '-c', debian.uri, 'domif-setlink', debian.name, debian.mac, 'down'], check=True,
                    capture_output=True)
     try:
-        bonding = wait(lambda: (lambda text: 'Currently Active Slave: eth1' in text and text)(guest.bonding()),
-                       30, 'the failover to eth1')
+        def failed_over():
+            text = guest.bonding()
+            return 'Currently Active Slave: eth1' in text and text
+        bonding = wait(failed_over, 30, 'the failover to eth1')
         failed = ok('kvm_bridge', dict(args), **guest.on)
         assert failed['bridge']['bond']['active_slave'] == 'eth1' and failed['changed'] is False
     finally:
