@@ -8,8 +8,8 @@ import pytest
 libvirt = pytest.importorskip('libvirt')
 
 from ansible_collections.kvmops.kvm.plugins.modules import (  # noqa: E402
-    kvm_bridge, kvm_domain, kvm_domain_info, kvm_host, kvm_migrate, kvm_network, kvm_network_info, kvm_pool,
-    kvm_pool_info, kvm_snapshot, kvm_volume, kvm_volume_info)
+    kvm_bridge, kvm_domain, kvm_domain_info, kvm_host, kvm_migrate, kvm_network, kvm_network_info, kvm_networks,
+    kvm_pool, kvm_pool_info, kvm_snapshot, kvm_volume, kvm_volume_info)
 
 
 def given(base, **changes):
@@ -171,3 +171,16 @@ def test_bridge_opens_no_libvirt_connection_unless_guests_are_named(module_runne
                  dict(name='unitcalls0', state='absent', check=True)):
         counted(libvirt_calls, run, **task)
         assert libvirt_calls.calls == [], task
+
+
+def test_a_batch_of_networks_opens_one_connection_and_never_asks_for_capabilities(conn, module_runner, libvirt_calls):
+    """kvm_domains has its own call counts (test_kvm_domains.py); its sibling for networks asks no capability and
+    lists no networks, whether it creates the list or finds it converged."""
+    items = [dict(name='unit-calls-%d' % index, bridge='unitcalls%d' % index,
+                  ipv4=dict(address='10.52.%d.1' % index, prefix=24)) for index in range(3)]
+    run = module_runner(kvm_networks)
+    for args in (dict(networks=items, check=True), dict(networks=items), dict(networks=items)):
+        counted(libvirt_calls, run, **args)
+        assert libvirt_calls.capability_queries() == [], args
+    assert libvirt_calls.count('listAllNetworks') == 0, libvirt_calls.calls
+    run(networks=[dict(name=item['name'], state='absent') for item in items])
