@@ -6,8 +6,10 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import hashlib
 import ipaddress
 import os
+import socket
 
 from ansible_collections.kvmops.kvm.plugins.module_utils._bridge import bond as bonding
 from ansible_collections.kvmops.kvm.plugins.module_utils._bridge import spec
@@ -27,6 +29,20 @@ NEW_BRIDGE = {'stp': False, 'forward_delay': 15, 'mtu': 1500}   # what the kerne
 
 def is_tap(link):
     return link is not None and link['kind'] == 'tun' and (link.get('tun') or {}).get('type') == 'tap'
+
+
+def stable_mac(name):
+    """A locally administered unicast MAC for bridge `name` on this host, the same on every run (as systemd-networkd
+    derives one: from the machine ID and the interface name)."""
+    try:
+        with open('/etc/machine-id') as stream:
+            machine = stream.read().strip()
+    except (IOError, OSError):
+        machine = ''
+    digest = bytearray(hashlib.sha256(('%s/kvmops-bridge/%s' % (machine or socket.gethostname(), name))
+                                      .encode('utf-8')).digest()[:6])
+    digest[0] = (digest[0] & 0xfe) | 0x02
+    return ':'.join('%02x' % octet for octet in digest)
 
 
 class Bridge(Resource):
@@ -333,8 +349,11 @@ class Bridge(Resource):
         have = current['mac'] if current else None
         if wanted is None:
             if current is None:
-                # pinned at once, so the bridge's MAC never jumps to a tap's when taps come and go
-                plan.add('pin MAC of', KIND, name, lambda: nl().set(name, address=nl().read().link(name)['mac']))
+                # a bridge without an uplink: pinned at once, so its MAC never jumps to a tap's when taps come and
+                # go, to a MAC known while planning, so the persisted files hold it from the first run
+                wanted = stable_mac(name)
+                plan.add('pin MAC of', KIND, name, lambda: nl().set(name, address=wanted), detail=wanted)
+                self.after['mac'] = wanted
             return
         if wanted != have:
             if current is not None:

@@ -49,3 +49,23 @@ def test_ifupdown_files_written_and_old_stanza_taken_out(ns):
     gone = ok('kvm_bridge', dict(name='br0', state='absent', ports=['nic0'], persist='ifupdown'), **ns.kwargs())
     assert "remove file '/etc/network/interfaces.d/kvmops-br0'" in gone['actions']
     assert not os.path.exists(os.path.join(etc, 'interfaces.d', 'kvmops-br0'))
+
+
+def test_bridge_without_uplink_persists_its_pinned_mac_from_the_first_run(ns):
+    """A port-less bridge (taps only) gets a MAC known while planning: the first run writes it to the file, so the
+    second run has nothing to add (it once wrote the MAC the kernel had picked only on its second run)."""
+    etc = os.path.join(ns.dir, 'etc-network')
+    os.makedirs(os.path.join(etc, 'interfaces.d'))
+    with open(os.path.join(etc, 'interfaces'), 'w') as stream:
+        stream.write('auto lo\niface lo inet loopback\n')
+    ns.etc_network = etc
+    ns.down()
+    ns.up()
+    args = dict(name='tester', taps=['vm-vnic'], persist='ifupdown', ipv4={'method': 'none'})
+    predicted, applied, last = contract('kvm_bridge', args, **ns.kwargs())
+    mac = links(ns.host)['tester']['address']
+    assert predicted['bridge']['mac'] == applied['bridge']['mac'] == last['bridge']['mac'] == mac
+    assert int(mac.split(':')[0], 16) & 0x03 == 0x02      # locally administered, unicast
+    with open(os.path.join(etc, 'interfaces.d', 'kvmops-tester')) as stream:
+        assert 'hwaddress ether %s' % mac in stream.read()
+    ok('kvm_bridge', dict(name='tester', state='absent', persist='ifupdown', force=True), **ns.kwargs())
