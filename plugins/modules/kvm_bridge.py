@@ -160,7 +160,9 @@ options:
   mac:
     description:
       - The bridge's MAC address. Default - the uplink's MAC, pinned, so the bridge's address never jumps to
-        a guest's tap when taps come and go. A new bridge without an uplink has its first MAC pinned.
+        a guest's tap when taps come and go. A new bridge without an uplink is pinned to a locally administered
+        MAC derived from the machine ID and its name (the same on every run, so check mode and the persisted
+        files know it).
     type: str
   taps:
     description:
@@ -264,7 +266,7 @@ bridge:
       description: The bridge.
       type: str
     mac:
-      description: Its MAC address (null in check mode when the kernel will choose it).
+      description: Its MAC address.
       type: str
     mtu:
       description: Its MTU.
