@@ -116,6 +116,10 @@ def run(selected, serial):
     os.makedirs(OUTPUT, exist_ok=True)
     # start libvirtd once here (the suites' fixture does it too, but two at once could race), then the streams
     subprocess.run([os.path.join(ROOT, 'scripts', 'daemons.sh')], check=True)
+    # the first `ip netns add` on a machine makes /run/netns a shared mount point; two streams doing it at once
+    # could stack two mounts and hide one stream's namespaces under the other's: make it here, once
+    subprocess.run(['ip', 'netns', 'add', 'kvmops-netns-init'], check=False, capture_output=True)
+    subprocess.run(['ip', 'netns', 'del', 'kvmops-netns-init'], check=False, capture_output=True)
     began = time.monotonic()
     interrupted = []
 

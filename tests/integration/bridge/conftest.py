@@ -1,16 +1,17 @@
-"""kvm_bridge tests run the module inside network namespaces made here (prefix kvmtb), never in the root one."""
+"""kvm_bridge tests run the module inside network namespaces made here (prefix kvmtb<test slot>-), never in the root
+one; each integration stream purges only its own."""
 
 import subprocess
 
 import pytest
 
-from netns import PREFIX, Lab
+from netns import NETNS_PREFIX, Lab
 
 
 def _purge():
     names = subprocess.run(['ip', 'netns', 'list'], capture_output=True, text=True, check=False).stdout.split()
     for name in names:
-        if name.startswith(PREFIX + '-'):
+        if name.startswith(NETNS_PREFIX):
             subprocess.run(['ip', 'netns', 'del', name], capture_output=True, check=False)
 
 

@@ -9,6 +9,9 @@ import tempfile
 from harness import PYTHON
 
 PREFIX = 'kvmtb'
+# the namespaces carry the test slot: the integration streams run side by side (tests/integration/parallel.py), and
+# each purges only its own at start and end
+NETNS_PREFIX = '%s%s-' % (PREFIX, os.environ.get('KVMOPS_TEST_SLOT', '0'))
 _TIMER = re.compile(r'(\w+_timer)\s+[0-9.]+')
 
 
@@ -48,8 +51,8 @@ class Lab(object):
     The host starts with 10.77.<n>.10/24 on nic0 and a default route via 10.77.<n>.1."""
 
     def __init__(self, slot, nics=3):
-        self.host = '%s-h%d' % (PREFIX, slot)
-        self.lan = '%s-l%d' % (PREFIX, slot)
+        self.host = '%sh%d' % (NETNS_PREFIX, slot)
+        self.lan = '%sl%d' % (NETNS_PREFIX, slot)
         self.net = '10.77.%d' % slot
         self.gateway = self.net + '.1'
         self.address = self.net + '.10/24'
