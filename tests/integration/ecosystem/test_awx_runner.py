@@ -91,14 +91,16 @@ def _jobs(lab, tmp_path, h1, h2, name):
 
     evacuate = run_job(lab, tmp_path, 'playbooks/evacuate.yml',
                        dict(evacuate_host=h2.name, evacuate_targets=[h1.name], evacuate_parallel=1,
-                            evacuate_reserved_memory=0, evacuate_fail_on_leftover=True))
+                            evacuate_reserved_memory=0, evacuate_fail_on_leftover=False))
     output = evacuate.stdout.read()[-3000:]
     assert evacuate.status == 'successful' and evacuate.rc == 0, output
     summary = task_events(evacuate, 'Summary')
     assert len(summary) == 1, output
     msg = summary[0]['res']['msg']
-    assert len(msg['moved']) == 1 and msg['moved'][0].startswith('%s -> %s in ' % (name, h1.name)), msg
-    assert msg['stayed'] == [], msg
+    # the lab stream's earlier suites may leave guests of their own on h2 (kvm_migrate's): only ours is checked
+    ours = [line for line in msg['moved'] if line.startswith('%s -> ' % name)]
+    assert len(ours) == 1 and ours[0].startswith('%s -> %s in ' % (name, h1.name)), msg
+    assert not [line for line in msg['stayed'] if name in line], msg
     started = task_events(evacuate, 'Migrate, evacuate_parallel at a time')
-    assert [e['host'] for e in started] == ['%s/%s' % (h2.name, name)]   # the guest's in-memory host, delegated
+    assert '%s/%s' % (h2.name, name) in [e['host'] for e in started]   # the guest's in-memory host, delegated
     assert where(h1, name) == 'running' and where(h2, name) is None
