@@ -182,13 +182,23 @@ def run(selected, serial):
     return 1 if failed else 0
 
 
+def free_instance():
+    """The first lab instance N whose bridge and its neighbour's (N+1) are not up: another checkout's lab on this
+    machine (a developer's session, an earlier run still tearing down) is left alone rather than collided with."""
+    for instance in range(0, 9):
+        names = ['kvl%s-br0' % (n or '') for n in (instance, instance + 1)]
+        if not any(os.path.exists('/sys/class/net/%s' % name) for name in names):
+            return instance
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--serial', action='store_true', help='run the streams one after the other')
     parser.add_argument('--only', choices=['lab', 'machine'], action='append', help='run only this stream')
     parser.add_argument('pytest_args', nargs='*', help='after --: extra pytest arguments for every stream')
     args = parser.parse_args(argv)
-    base_instance = int(os.environ.get('KVMLAB_INSTANCE', '0'))
+    base_instance = int(os.environ.get('KVMLAB_INSTANCE') or free_instance())
     base_slot = int(os.environ.get('KVMOPS_TEST_SLOT', '0'))
     selected = [Stream(name, paths, env, args.pytest_args)
                 for name, (paths, env) in streams(base_instance, base_slot).items()

@@ -42,6 +42,9 @@ def _check_subnet_is_free() -> None:
 
 
 def ensure_bridge(state: State) -> None:
+    if link_exists(config.BRIDGE) and not any(r == {"kind": "link", "name": config.BRIDGE} for r in state.resources):
+        raise LabError(f"{config.BRIDGE} exists but this lab ({config.RUN_DIR}) did not make it: another checkout's "
+                       f"lab instance {config.INSTANCE} is up (`kvmlab down` there, or choose another KVMLAB_INSTANCE)")
     if not link_exists(config.BRIDGE):
         _check_subnet_is_free()
         state.add("link", name=config.BRIDGE)
@@ -99,6 +102,7 @@ def ensure_dhcp(state: State) -> None:
     current = state.component("dhcp")
     if current and processes.is_running(current["pid"], current["started"]):
         return
+    config.RUN_DIR.mkdir(parents=True, exist_ok=True)
     dhcp_hosts_file().touch()
     cmd = ["dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--port=0",
            "--bind-interfaces", f"--interface={config.BRIDGE}", "--except-interface=lo",
