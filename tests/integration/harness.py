@@ -59,6 +59,26 @@ def run_module(module, args, check=False, diff=True, inventory=None, host='local
     return result
 
 
+def start_module(module, args):
+    """One module task through `ansible` (ad hoc) in the background: (process, record file) for finish_module."""
+    record = tempfile.NamedTemporaryFile(prefix='kvmops-rec-', suffix='.jsonl', delete=False)
+    record.close()
+    command = [os.path.join(os.path.dirname(PYTHON), 'ansible'), 'localhost', '-m', 'kvmops.kvm.' + module,
+               '-a', json.dumps(args), '-e', 'ansible_python_interpreter=%s' % PYTHON]
+    proc = subprocess.Popen(command, env=ansible_env(record.name), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, text=True)
+    return proc, record.name
+
+
+def finish_module(proc, record, timeout=600):
+    """The result of a start_module run (its process waited for), or {'_status': 'none', ...} when it gave none."""
+    out, err = proc.communicate(timeout=timeout)
+    with open(record) as stream:
+        lines = [json.loads(line) for line in stream if line.strip()]
+    os.unlink(record)
+    return lines[-1] if lines else {'_status': 'none', 'msg': 'no result (rc %s): %s %s' % (proc.returncode, out, err)}
+
+
 def ok(module, args, **kwargs):
     result = run_module(module, args, **kwargs)
     if result['_status'] != 'ok':

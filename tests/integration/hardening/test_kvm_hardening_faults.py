@@ -4,46 +4,24 @@ host consistent and a rerun converging."""
 
 import hashlib
 import http.server
-import json
 import os
 import signal
-import subprocess
-import tempfile
 import threading
 import time
 
 import libvirt
 import pytest
 
-from harness import PYTHON, ansible_env, fails, ok
+from harness import fails, finish_module, ok, start_module
 from private_libvirtd import PrivateLibvirtd
 
 IMAGE = os.urandom(4 * 1024 * 1024)
 CHECKSUM = 'sha256:' + hashlib.sha256(IMAGE).hexdigest()
 
 
-def start(module, args):
-    """An `ansible` ad-hoc run in the background: (process, record file)."""
-    record = tempfile.NamedTemporaryFile(prefix='kvmth-rec-', suffix='.jsonl', delete=False)
-    record.close()
-    command = [os.path.join(os.path.dirname(PYTHON), 'ansible'), 'localhost', '-m', 'kvmops.kvm.' + module,
-               '-a', json.dumps(args), '-e', 'ansible_python_interpreter=%s' % PYTHON]
-    proc = subprocess.Popen(command, env=ansible_env(record.name), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, text=True)
-    return proc, record.name
-
-
-def finish(proc, record):
-    proc.communicate(timeout=600)
-    with open(record) as stream:
-        lines = [json.loads(line) for line in stream if line.strip()]
-    os.unlink(record)
-    return lines[-1] if lines else {'_status': 'none', 'msg': 'no result (rc %s)' % proc.returncode}
-
-
 def together(module, args, count=2):
-    runs = [start(module, args) for _index in range(count)]
-    return [finish(proc, record) for proc, record in runs]
+    runs = [start_module(module, args) for _index in range(count)]
+    return [finish_module(proc, record) for proc, record in runs]
 
 
 def clear_failure(result):
@@ -151,8 +129,8 @@ def test_pool_filesystem_full_during_create(conn, tmpfs):
     ok('kvm_pool', dict(name='kvmth-full', path=path))
     first = dict(pool='kvmth-full', name='kvmth-a.img', format='raw', capacity='20M')
     second = dict(first, name='kvmth-b.img')
-    runs = [start('kvm_volume', first), start('kvm_volume', second)]
-    results = [finish(proc, record) for proc, record in runs]
+    runs = [start_module('kvm_volume', first), start_module('kvm_volume', second)]
+    results = [finish_module(proc, record) for proc, record in runs]
     statuses = sorted(r['_status'] for r in results)
     assert statuses == ['failed', 'ok'], results
     failed = [r for r in results if r['_status'] == 'failed'][0]
@@ -211,7 +189,7 @@ def test_sigkill_mid_apply_then_rerun_converges(conn, workdir, http_server):
     ok('kvm_pool', dict(name='kvmth-kill', path=workdir))
     args = dict(pool='kvmth-kill', name='kvmth-k.img', source=dict(url=url, checksum=CHECKSUM))
     set_mode('slow')
-    proc, record = start('kvm_volume', args)
+    proc, record = start_module('kvm_volume', args)
     deadline = time.time() + 60
     victim = None
     while victim is None and time.time() < deadline and proc.poll() is None:
@@ -220,7 +198,7 @@ def test_sigkill_mid_apply_then_rerun_converges(conn, workdir, http_server):
     assert victim, 'the module process never showed'
     time.sleep(2)   # well into the download
     os.kill(victim, signal.SIGKILL)
-    result = finish(proc, record)
+    result = finish_module(proc, record)
     assert result['_status'] == 'failed', result
     assert leftovers(conn, workdir, 'kvmth-kill') == ([], [])
     set_mode('ok')
@@ -254,7 +232,7 @@ def test_upload_cut_off_leaves_a_volume_the_rerun_replaces(frozen_daemon, workdi
     ok('kvm_pool', dict(name='kvmth-up', path=pool_dir, uri=daemon.uri))
     args = dict(pool='kvmth-up', name='kvmth-up.img', source=dict(file=image), uri=daemon.uri)
     target = os.path.join(pool_dir, 'kvmth-up.img')
-    proc, record = start('kvm_volume', args)
+    proc, record = start_module('kvm_volume', args)
     deadline = time.time() + 120
     while not os.path.exists(target):
         assert proc.poll() is None and time.time() < deadline, 'the module never created the volume'
@@ -267,7 +245,7 @@ def test_upload_cut_off_leaves_a_volume_the_rerun_replaces(frozen_daemon, workdi
         daemon.resume()
     else:
         daemon.restart(signal.SIGKILL)
-    result = finish(proc, record)
+    result = finish_module(proc, record)
     assert result['_status'] == 'failed', result
     if cut == 'daemon_restarted':
         assert daemon.uri in result['msg'] and 'was lost' in result['msg'], result['msg']

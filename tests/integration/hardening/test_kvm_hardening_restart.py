@@ -8,17 +8,14 @@ daemon is killed and started again (`during_a_call`: the call in flight is answe
 
 import hashlib
 import http.server
-import json
 import os
 import signal
-import subprocess
-import tempfile
 import threading
 import time
 
 import pytest
 
-from harness import PYTHON, ansible_env, ok
+from harness import finish_module, ok, start_module
 from private_libvirtd import PrivateLibvirtd
 
 IMAGE = os.urandom(2 * 1024 * 1024)
@@ -62,24 +59,6 @@ def gated_server():
     server.shutdown()
 
 
-def start(module, args):
-    record = tempfile.NamedTemporaryFile(prefix='kvmth-rec-', suffix='.jsonl', delete=False)
-    record.close()
-    command = [os.path.join(os.path.dirname(PYTHON), 'ansible'), 'localhost', '-m', 'kvmops.kvm.' + module,
-               '-a', json.dumps(args), '-e', 'ansible_python_interpreter=%s' % PYTHON]
-    proc = subprocess.Popen(command, env=ansible_env(record.name), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, text=True)
-    return proc, record.name
-
-
-def finish(proc, record):
-    out, err = proc.communicate(timeout=300)
-    with open(record) as stream:
-        lines = [json.loads(line) for line in stream if line.strip()]
-    os.unlink(record)
-    return lines[-1] if lines else {'_status': 'none', 'msg': 'no result (rc %s): %s %s' % (proc.returncode, out, err)}
-
-
 def wait_until(condition, timeout, what):
     deadline = time.time() + timeout
     while not condition():
@@ -93,7 +72,7 @@ def test_daemon_restarted_mid_run(daemon, workdir, gated_server, when):
     pool = dict(name='kvmth-rst', path=workdir, uri=daemon.uri)
     ok('kvm_pool', pool)
     args = dict(pool='kvmth-rst', name='kvmth-rst.img', source=dict(url=url, checksum=CHECKSUM), uri=daemon.uri)
-    proc, record = start('kvm_volume', args)
+    proc, record = start_module('kvm_volume', args)
     assert handler.half_sent.wait(120), 'the module never started its download'
     if when == 'between_calls':
         daemon.restart()
@@ -105,7 +84,7 @@ def test_daemon_restarted_mid_run(daemon, workdir, gated_server, when):
                    'the module never called the frozen daemon')
         assert proc.poll() is None, 'the module ended before the daemon went away'
         daemon.restart(signal.SIGKILL)
-    result = finish(proc, record)
+    result = finish_module(proc, record)
 
     assert result['_status'] == 'failed', result
     msg = result['msg']
