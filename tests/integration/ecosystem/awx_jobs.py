@@ -70,8 +70,8 @@ def check_answer(question, value, hypervisors):
         if question.get('required') and value == '':
             raise SurveyError('%s: a required answer is empty' % var)
         if not question.get('min', 0) <= len(value) <= question.get('max', len(value)):
-            raise SurveyError('%s: %d characters, not within %s..%s' % (var, len(value), question.get('min', 0),
-                                                                           question.get('max')))
+            raise SurveyError('%s: %d characters, not within %s..%s'
+                              % (var, len(value), question.get('min', 0), question.get('max')))
     elif kind == 'integer':
         if isinstance(value, bool) or not isinstance(value, int):
             raise SurveyError('%s: %r is not an integer' % (var, value))

@@ -33,8 +33,10 @@ TYPES = dict(str=str, bool=bool, int=int, list=list, dict=dict, raw=object, path
 
 def env(record=None):
     base = ansible_env(record) if record else dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'))
+    # then where `ansible-galaxy collection install awx.awx` puts it
     paths = [os.path.join(ROOT, '.collections'), AWX_COLLECTIONS] + [
-        p for p in os.environ.get('ANSIBLE_COLLECTIONS_PATH', '').split(os.pathsep) if p]
+        p for p in os.environ.get('ANSIBLE_COLLECTIONS_PATH', '').split(os.pathsep) if p] + [
+        os.path.expanduser('~/.ansible/collections'), '/usr/share/ansible/collections']
     base['ANSIBLE_COLLECTIONS_PATH'] = os.pathsep.join(paths)
     return base
 

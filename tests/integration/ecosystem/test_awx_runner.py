@@ -136,7 +136,7 @@ SITE_POOL = 'shared'
 
 
 def _clean_site(lab):
-    for host in lab.hosts[:2]:
+    for host in lab.hosts:
         conn = host.connect()
         try:
             for dom in conn.listAllDomains():
