@@ -1,6 +1,5 @@
-#!/usr/bin/env python3
 """Put the awx.awx collection (the modules awx/load.yml drives AWX with) under .cache/awx/ansible_collections, for
-tests/integration/ecosystem/test_awx_templates.py to check load.yml against the modules' own argument specs.
+tests/integration/ecosystem/test_awx_load_modules.py to check load.yml against the modules' own argument specs.
 
 Galaxy may be out of reach; PyPI is not: the `ansible` community package bundles awx.awx. Its wheel is downloaded
 with pip (no dependencies, about 55 MB), only ansible_collections/awx/awx is extracted (about 1 MB) and the wheel is
