@@ -4,8 +4,9 @@ The extra vars are what AWX makes of each job template's survey (awx/job_templat
 against the questions, the defaults filled in, multiple choice answers as strings; every question is answered or
 defaulted and every variable the survey gives is one the playbook reads, so the templates and the playbooks agree.
 On the lab: a tiny guest moves h1 -> h2 with migrate.yml, then evacuate.yml drains h2 back onto h1; site.yml sets
-the hosts up (the lab inventory and the project's playbooks/inventory/lab, as `make demo`), and guests.yml deploys
-that inventory's guest on h1. Every run's status, its events and the state of the lab hosts are checked."""
+the hosts up (the lab inventory and the project's playbooks/inventory/lab, as `make demo`), first as a job of type
+check whose plan must be exactly what the real job then changes, and guests.yml deploys that inventory's guest on
+h1. Every run's status, its events and the state of the lab hosts are checked."""
 
 import json
 import os
@@ -161,6 +162,14 @@ def _clean_site(lab):
         os.unlink(disk)
 
 
+def _changed(result):
+    """(host, task, loop item) of every task result that changed (or, in check mode, would change)."""
+    return sorted((e.get('host'), e.get('task'), json.dumps(e['res'].get('item'), sort_keys=True, default=str))
+                  for e in (ev['event_data'] for ev in result.events
+                            if ev.get('event') in ('runner_on_ok', 'runner_item_on_ok'))
+                  if e['res'].get('changed') and not e['res'].get('results'))
+
+
 def _invocations(result, host=None):
     """(task, role, task file, module args) of every task result, on `host` or on any."""
     return [(e['task'], e.get('role'), e.get('task_path', ''), (e['res'].get('invocation') or {}).get('module_args'))
@@ -185,9 +194,21 @@ def _site_and_guests(lab, tmp_path, h1, h2, inventory):
     setup = survey_vars(lab, 'playbooks/site.yml', dict(
         hypervisor_allow_emulation='true', hypervisor_migration_transport='ssh',
         hypervisor_default_pool_path='/var/lib/libvirt/images', site_hypervisor_tasks_from='preflight'))
+    # the template says: launch it as a job of type check to see the plan; the plan is then what the job does
+    plan = run_job(lab, tmp_path, 'playbooks/site.yml', setup, check=True, inventory=inventory)
+    assert plan.status == 'successful' and plan.rc == 0, plan.stdout.read()[-3000:]
+    for host in (h1, h2):
+        conn = host.connect()
+        try:
+            assert not set(n.name() for n in conn.listAllNetworks()) & set(SITE_NETWORKS)
+            assert SITE_POOL not in [p.name() for p in conn.listAllStoragePools()]
+        finally:
+            conn.close()
     site = run_job(lab, tmp_path, 'playbooks/site.yml', setup, inventory=inventory)
     output = site.stdout.read()[-3000:]
     assert site.status == 'successful' and site.rc == 0, output
+    assert _changed(plan) == _changed(site), (_changed(plan), _changed(site))
+    assert set(change[0] for change in _changed(site)) == set([h1.name, h2.name]), _changed(site)
     assert site.stats['changed'].get(h1.name) and site.stats['changed'].get(h2.name), site.stats
     for host in (h1, h2):
         done = _invocations(site, host.name)
