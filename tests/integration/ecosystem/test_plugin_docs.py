@@ -1,10 +1,9 @@
 """Every plugin's and role's docs render with ansible-doc, as a user reads them: each module, the inventory plugin
-and each role with an argument spec is listed under kvmops.kvm and renders as text with no warning (ansible-doc
-says "not found" or "missing documentation" as a warning and exits 0, so the output is what is checked). The docs
-site (scripts/docs_site.sh, `make test-docs`) lints and renders the same docs through antsibull-docs."""
+and each role with an argument spec renders as text with no warning (ansible-doc says "not found" or "missing
+documentation" as a warning and exits 0, so the output is what is checked). The docs site (scripts/docs_site.sh,
+`make test-docs`) lints and renders the same docs through antsibull-docs."""
 
 import glob
-import json
 import os
 import subprocess
 
@@ -38,9 +37,6 @@ def shipped(kind):
 def test_every_plugin_and_role_renders_with_ansible_doc(kind):
     names = shipped(kind)
     assert names, kind
-    listed = ansible_doc('-t', kind, '-l', 'kvmops.kvm', '-j')
-    assert listed.returncode == 0, listed.stderr
-    assert sorted(json.loads(listed.stdout)) == names
     text = ansible_doc('-t', kind, *names)
     assert text.returncode == 0 and 'WARNING' not in text.stderr and 'ERROR' not in text.stderr, text.stderr
     header = '> %s%s ' % (kind.upper(), ':' if kind == 'role' else '')
