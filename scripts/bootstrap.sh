@@ -40,4 +40,8 @@ fi
 mkdir -p .collections/ansible_collections/kvmops
 ln -sfn "$root" .collections/ansible_collections/kvmops/kvm
 
+# awx.awx, for the check of awx/load.yml against its modules (from PyPI's `ansible` package: Galaxy may be out of
+# reach); kept in .cache/awx, apart from .collections; without a network the check skips
+.venv/bin/python scripts/awx_collection.py >/dev/null || true
+
 scripts/daemons.sh

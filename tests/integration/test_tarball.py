@@ -19,6 +19,8 @@ BIN = os.path.dirname(PYTHON) if PYTHON != 'python3' else ''
 NOT_SHIPPED = ('.venv', '.venv-sanity', '.collections', '.cache', '.pytest_cache', '__pycache__', '.build', '.git',
                '.ansible')
 NOT_SHIPPED_TOP = ('build', 'tests/output')
+MAX_TARBALL = 3 * 1024 * 1024
+MAX_FILE = 256 * 1024
 
 PLAYBOOK = """
 - name: Every module from the installed tarball
@@ -138,6 +140,7 @@ def isolated_env(base, collections):
 def test_the_tarball_ships_no_caches_or_checkout_state(tarball):
     with tarfile.open(tarball) as archive:
         names = archive.getnames()
+        sizes = dict((member.name, member.size) for member in archive.getmembers() if member.isfile())
     assert 'plugins/module_utils/_engine/module.py' in names and 'MANIFEST.json' in names
     shipped = [name for name in names
                if any(part in NOT_SHIPPED for part in name.split('/'))
@@ -145,6 +148,10 @@ def test_the_tarball_ships_no_caches_or_checkout_state(tarball):
                or name.endswith('.pyc')]
     assert shipped == []
     print('tarball size: %d bytes' % os.path.getsize(tarball))
+    # 0.8 MiB today (code, docs, the benchmark plots, tests): a cache, an image or a wheel that slips in shows here
+    assert os.path.getsize(tarball) < MAX_TARBALL, 'the tarball is %d bytes' % os.path.getsize(tarball)
+    large = sorted(name for name, size in sizes.items() if size > MAX_FILE and name != 'FILES.json')
+    assert large == [], large
 
 
 def test_galaxy_yml_ignores_what_a_checkout_makes():

@@ -1,13 +1,19 @@
 """The AWX job playbooks run as AWX runs them: through ansible-runner (AWX's own engine) with the project as the
 working directory, the inventory given to the runner and the survey answers as JSON extra vars (env/extravars).
-On the lab: a tiny guest moves h1 -> h2 with migrate.yml, then evacuate.yml drains h2 back onto h1. Every run's
-status, its events and the guest's place on the lab hosts are checked."""
+The extra vars are what AWX makes of each job template's survey (awx/job_templates.yml): the answers checked
+against the questions, the defaults filled in, multiple choice answers as strings; every question is answered or
+defaulted and every variable the survey gives is one the playbook reads, so the templates and the playbooks agree.
+On the lab: a tiny guest moves h1 -> h2 with migrate.yml, then evacuate.yml drains h2 back onto h1; site.yml sets
+the hosts up (the lab inventory and the project's playbooks/inventory/lab, as `make demo`), first as a job of type
+check whose plan must be exactly what the real job then changes, and guests.yml deploys that inventory's guest on
+h1. Every run's status, its events and the state of the lab hosts are checked."""
 
 import json
 import os
 
 import pytest
 
+from awx_jobs import by_playbook, launch_extra_vars, reads
 from harness import PYTHON, ROOT
 
 ansible_runner = pytest.importorskip('ansible_runner')
@@ -27,13 +33,27 @@ def where(host, name):
         conn.close()
 
 
-def run_job(lab, tmp_path, playbook, extravars, check=False):
+def survey_vars(lab, playbook, answers):
+    """The extra vars AWX sends when the job template of `playbook` is launched with these survey answers (the
+    lab's hosts are the hypervisors awx/load.yml offers as choices); the test answers or defaults every question,
+    and the playbook reads every variable the survey gives."""
+    item = by_playbook(playbook)
+    extravars = launch_extra_vars(item['name'], answers, [host.name for host in lab.hosts])
+    asked = set(question['variable'] for question in item['survey'])
+    assert set(extravars) == asked, 'unanswered: %s' % sorted(asked - set(extravars))
+    assert asked <= reads(playbook).names
+    return extravars
+
+
+def run_job(lab, tmp_path, playbook, extravars, check=False, inventory=None):
     """One job, as AWX launches it: a private data directory of its own, the project checkout as the project
-    directory, the extra vars written by the runner as JSON; `check`: a job of type check."""
+    directory, the extra vars written by the runner as JSON; `check`: a job of type check; `inventory`: the job's
+    inventory sources (default: the lab's inventory alone)."""
     private = tmp_path / ('job-%s%s' % (os.path.basename(playbook).split('.')[0], '-check' if check else ''))
     private.mkdir()
     result = ansible_runner.run(
-        private_data_dir=str(private), project_dir=ROOT, playbook=playbook, inventory=str(lab.inventory_path),
+        private_data_dir=str(private), project_dir=ROOT, playbook=playbook,
+        inventory=inventory or str(lab.inventory_path),
         extravars=extravars, quiet=True, timeout=600, cmdline='--check' if check else None,
         envvars=dict(PATH=os.path.dirname(PYTHON) + os.pathsep + os.environ['PATH'],
                      ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
@@ -69,15 +89,15 @@ def test_migrate_and_evacuate_jobs_under_ansible_runner(lab, tmp_path):
 
 def _jobs(lab, tmp_path, h1, h2, name):
     # a job of type check runs the pre-checks and predicts the move; nothing moves
-    plan = run_job(lab, tmp_path, 'playbooks/migrate.yml',
-                   dict(migrate_guest=name, migrate_source=h1.name, migrate_target=h2.name), check=True)
+    moves = survey_vars(lab, 'playbooks/migrate.yml',
+                        dict(migrate_guest=name, migrate_source=h1.name, migrate_target=h2.name))
+    plan = run_job(lab, tmp_path, 'playbooks/migrate.yml', moves, check=True)
     assert plan.status == 'successful', plan.stdout.read()[-3000:]
     assert task_events(plan, 'Migrate the guest')[0]['res']['changed'] is True
     assert 'check mode' in task_events(plan, 'Report')[0]['res']['msg']
     assert where(h1, name) == 'running' and where(h2, name) is None
 
-    migrate = run_job(lab, tmp_path, 'playbooks/migrate.yml',
-                      dict(migrate_guest=name, migrate_source=h1.name, migrate_target=h2.name))
+    migrate = run_job(lab, tmp_path, 'playbooks/migrate.yml', moves)
     output = migrate.stdout.read()[-3000:]
     assert migrate.status == 'successful' and migrate.rc == 0, output
     moved = task_events(migrate, 'Migrate the guest')
@@ -89,9 +109,12 @@ def _jobs(lab, tmp_path, h1, h2, name):
     assert events[0] == 'playbook_on_start' and events[-1] == 'playbook_on_stats'
     assert where(h2, name) == 'running' and where(h1, name) is None
 
-    evacuate = run_job(lab, tmp_path, 'playbooks/evacuate.yml',
-                       dict(evacuate_host=h2.name, evacuate_targets=[h1.name], evacuate_parallel=1,
-                            evacuate_reserved_memory=0, evacuate_fail_on_leftover=False))
+    # evacuate_parallel and evacuate_reserved_memory: the survey's defaults (2, 0); "false" (a string, as AWX
+    # sends a multiple choice answer): the lab stream's kvm_migrate suite may leave guests on h2 that cannot move
+    drain = survey_vars(lab, 'playbooks/evacuate.yml',
+                        dict(evacuate_host=h2.name, evacuate_targets=[h1.name], evacuate_fail_on_leftover='false'))
+    assert drain['evacuate_parallel'] == 2 and drain['evacuate_reserved_memory'] == 0
+    evacuate = run_job(lab, tmp_path, 'playbooks/evacuate.yml', drain)
     output = evacuate.stdout.read()[-3000:]
     assert evacuate.status == 'successful' and evacuate.rc == 0, output
     summary = task_events(evacuate, 'Summary')
@@ -104,3 +127,118 @@ def _jobs(lab, tmp_path, h1, h2, name):
     started = task_events(evacuate, 'Migrate, evacuate_parallel at a time')
     assert '%s/%s' % (h2.name, name) in [e['host'] for e in started]   # the guest's in-memory host, delegated
     assert where(h1, name) == 'running' and where(h2, name) is None
+
+
+# what site.yml and guests.yml make on the lab with the project's playbooks/inventory/lab (the demo's names: the
+# lab is this stream's own, and test_demo.py cleans the same names before it starts)
+SITE_GUEST = 'demo-web1'
+SITE_NETWORKS = ('hostonly', 'private1')
+SITE_POOL = 'shared'
+
+
+def _clean_site(lab):
+    for host in lab.hosts:
+        conn = host.connect()
+        try:
+            for dom in conn.listAllDomains():
+                if dom.name() == SITE_GUEST:
+                    if dom.isActive():
+                        dom.destroy()
+                    dom.undefine()
+            for net in conn.listAllNetworks():
+                if net.name() in SITE_NETWORKS:
+                    if net.isActive():
+                        net.destroy()
+                    net.undefine()
+            for pool in conn.listAllStoragePools():
+                if pool.name() == SITE_POOL:
+                    if pool.isActive():
+                        pool.destroy()
+                    pool.undefine()
+        finally:
+            conn.close()
+    disk = os.path.join(lab.storage.export_dir, SITE_GUEST + '.qcow2')
+    if os.path.exists(disk):
+        os.unlink(disk)
+
+
+def _changed(result):
+    """(host, task, loop item) of every task result that changed (or, in check mode, would change)."""
+    return sorted((e.get('host'), e.get('task'), json.dumps(e['res'].get('item'), sort_keys=True, default=str))
+                  for e in (ev['event_data'] for ev in result.events
+                            if ev.get('event') in ('runner_on_ok', 'runner_item_on_ok'))
+                  if e['res'].get('changed') and not e['res'].get('results'))
+
+
+def _invocations(result, host=None):
+    """(task, role, task file, module args) of every task result, on `host` or on any."""
+    return [(e['task'], e.get('role'), e.get('task_path', ''), (e['res'].get('invocation') or {}).get('module_args'))
+            for e in (ev['event_data'] for ev in result.events if ev.get('event') in ('runner_on_ok', 'runner_item_on_ok'))
+            if host is None or e.get('host') == host]
+
+
+def test_host_setup_and_guest_deployment_jobs_under_ansible_runner(lab, tmp_path):
+    h1, h2 = lab.hosts[:2]
+    # the job's inventory: the lab's hosts and the project's inventory source for them (its group_vars)
+    inventory = [str(lab.inventory_path), os.path.join(ROOT, 'playbooks', 'inventory', 'lab')]
+    _clean_site(lab)
+    try:
+        _site_and_guests(lab, tmp_path, h1, h2, inventory)
+    finally:
+        _clean_site(lab)
+
+
+def _site_and_guests(lab, tmp_path, h1, h2, inventory):
+    # host setup: every question answered (they have no defaults); the lab's hosts are namespaces of this machine,
+    # where only the hypervisor role's pre-flight may run, and they emulate
+    setup = survey_vars(lab, 'playbooks/site.yml', dict(
+        hypervisor_allow_emulation='true', hypervisor_migration_transport='ssh',
+        hypervisor_default_pool_path='/var/lib/libvirt/images', site_hypervisor_tasks_from='preflight'))
+    # the template says: launch it as a job of type check to see the plan; the plan is then what the job does
+    plan = run_job(lab, tmp_path, 'playbooks/site.yml', setup, check=True, inventory=inventory)
+    assert plan.status == 'successful' and plan.rc == 0, plan.stdout.read()[-3000:]
+    for host in (h1, h2):
+        conn = host.connect()
+        try:
+            assert not set(n.name() for n in conn.listAllNetworks()) & set(SITE_NETWORKS)
+            assert SITE_POOL not in [p.name() for p in conn.listAllStoragePools()]
+        finally:
+            conn.close()
+    site = run_job(lab, tmp_path, 'playbooks/site.yml', setup, inventory=inventory)
+    output = site.stdout.read()[-3000:]
+    assert site.status == 'successful' and site.rc == 0, output
+    assert _changed(plan) == _changed(site), (_changed(plan), _changed(site))
+    assert set(change[0] for change in _changed(site)) == set([h1.name, h2.name]), _changed(site)
+    assert site.stats['changed'].get(h1.name) and site.stats['changed'].get(h2.name), site.stats
+    for host in (h1, h2):
+        done = _invocations(site, host.name)
+        preflight = [args for task, _role, _path, args in done if task.startswith('Is this a machine')]
+        # the answer "true" reached kvm_host as a boolean; tasks_from: only the role's pre-flight ran
+        assert preflight and preflight[0]['allow_emulation'] is True, done
+        role_files = set(os.path.basename(path.split(':')[0]) for _task, role, path, _args in done
+                         if role == 'hypervisor')
+        assert role_files and role_files <= set(['preflight.yml', 'platform.yml']), role_files
+        conn = host.connect()
+        try:
+            assert set(n.name() for n in conn.listAllNetworks() if n.isActive()) >= set(SITE_NETWORKS)
+            assert conn.storagePoolLookupByName(SITE_POOL).isActive()
+        finally:
+            conn.close()
+
+    # guest deployment on h1 only (guests_hosts), no restarts, a deadline for the guest's address
+    deploy = survey_vars(lab, 'playbooks/guests.yml', dict(
+        guests_hosts=h1.name, guests_restart='false', guests_wait_timeout=180))
+    guests = run_job(lab, tmp_path, 'playbooks/guests.yml', deploy, inventory=inventory)
+    output = guests.stdout.read()[-3000:]
+    assert guests.status == 'successful' and guests.rc == 0, output
+    assert not _invocations(guests, h2.name), 'guests.yml ran on %s' % h2.name
+    done = _invocations(guests, h1.name)
+    defined = [args for task, _role, _path, args in done if task.startswith('Guests defined')]
+    waited = [args for task, _role, _path, args in done if task.startswith('Wait for the running guests')]
+    assert defined and defined[0]['name'] == SITE_GUEST and defined[0]['restart'] is False, done
+    assert waited and waited[0]['wait_timeout'] == 180, done
+    report = task_events(guests, 'Where each guest runs')
+    assert len(report) == 1, output
+    assert [line for line in report[0]['res']['msg'] if line.startswith(SITE_GUEST + ': ')
+            and line.endswith(' on ' + h1.name)], report[0]['res']['msg']
+    assert where(h1, SITE_GUEST) == 'running' and where(h2, SITE_GUEST) is None

@@ -1,138 +1,23 @@
 """The AWX job templates as code (awx/): every file is valid YAML, every template's playbook exists and takes extra
 vars only (no vars_prompt), every survey is a valid AWX survey spec whose variables the playbook reads, and the
-inventory sources are what the kvmops.kvm.libvirt plugin and ansible-inventory accept. Static: no AWX runs here
-(awx.awx's own argument specs are checked when that collection is installed)."""
+inventory sources are what the kvmops.kvm.libvirt plugin and ansible-inventory accept, and a launch's extra vars
+are what AWX makes of the survey. Static: no AWX runs here (test_awx_load_modules.py checks load.yml against the
+awx.awx collection's modules, test_awx_runner.py runs the playbooks as AWX does, on the lab)."""
 
 import json
 import os
 import re
 import subprocess
 
-import jinja2
-import jinja2.meta
 import pytest
-import yaml
 
+from awx_jobs import AWX, SurveyError, choices_of, launch_extra_vars, load, reads, template, template_names, templates
 from harness import PYTHON, ROOT
 
 BIN = os.path.dirname(PYTHON)
-AWX = os.path.join(ROOT, 'awx')
-# the playbooks another change of this session writes: a template may name them before they land, and is checked
-# in full as soon as they exist
-PENDING = set(['playbooks/site.yml', 'playbooks/guests.yml'])
 SURVEY_TYPES = set(['text', 'textarea', 'password', 'integer', 'float', 'multiplechoice', 'multiselect'])
 SURVEY_KEYS = set(['question_name', 'question_description', 'variable', 'type', 'required', 'default', 'choices',
                    'min', 'max', 'new_question'])
-CONDITIONALS = set(['when', 'that', 'failed_when', 'changed_when', 'until'])
-
-
-class AnyName(dict):
-    """Every filter and test name is known: Ansible's own come from plugins this parser need not load."""
-
-    def __contains__(self, name):
-        return True
-
-    def get(self, name, default=None):
-        return dict.get(self, name, len)
-
-
-ENV = jinja2.Environment(extensions=['jinja2.ext.do', 'jinja2.ext.loopcontrols'])
-ENV.filters, ENV.tests = AnyName(ENV.filters), AnyName(ENV.tests)
-
-
-def load(*path):
-    with open(os.path.join(*path)) as stream:
-        return yaml.safe_load(stream)
-
-
-def templates():
-    return load(AWX, 'job_templates.yml')['kvmops_awx_job_templates']
-
-
-def template_names():
-    return [t['name'] for t in templates()]
-
-
-def template(name):
-    return [t for t in templates() if t['name'] == name][0]
-
-
-def names_in(text, expression=False):
-    """The variables a Jinja template (or a bare conditional expression) reads."""
-    if expression:
-        text = '{{ (%s) }}' % text
-    elif '{{' not in text and '{%' not in text:
-        return set()
-    return jinja2.meta.find_undeclared_variables(ENV.parse(text))
-
-
-class Reads(object):
-    """Every variable a playbook reads: its templates and conditionals, the task files and playbooks it includes,
-    and the roles it runs (their tasks, handlers, vars, templates and the options their argument specs declare)."""
-
-    def __init__(self):
-        self.names = set()
-        self.seen = set()
-        self.prompts = []
-
-    def file(self, path):
-        if path in self.seen or not os.path.exists(path):
-            return
-        self.seen.add(path)
-        data = load(path)
-        self.walk(data, os.path.dirname(path))
-        if isinstance(data, list):
-            for play in data:
-                if isinstance(play, dict) and 'vars_prompt' in play:
-                    self.prompts.append(path)
-
-    def walk(self, node, here, key=None):
-        if isinstance(node, dict):
-            for name in ('include_tasks', 'import_tasks', 'ansible.builtin.include_tasks',
-                         'ansible.builtin.import_tasks', 'import_playbook', 'ansible.builtin.import_playbook'):
-                target = node.get(name)
-                if isinstance(target, dict):
-                    target = target.get('file')
-                if isinstance(target, str) and '{{' not in target:
-                    self.file(os.path.join(here, target))
-            for name in ('include_role', 'import_role', 'ansible.builtin.include_role',
-                         'ansible.builtin.import_role'):
-                if isinstance(node.get(name), dict):
-                    self.role(node[name].get('name', ''))
-            for role in node.get('roles', []) if isinstance(node.get('roles'), list) else []:
-                self.role(role if isinstance(role, str) else role.get('role', role.get('name', '')))
-            for item_key, value in node.items():
-                self.walk(value, here, item_key)
-        elif isinstance(node, list):
-            for value in node:
-                self.walk(value, here, key)
-        elif isinstance(node, str):
-            self.names |= names_in(node, expression=key in CONDITIONALS and '{{' not in node)
-
-    def role(self, name):
-        path = os.path.join(ROOT, 'roles', name.split('.')[-1])
-        if path in self.seen or not os.path.isdir(path):
-            return
-        self.seen.add(path)
-        for part in ('tasks', 'handlers', 'vars', 'defaults'):
-            for directory, _subdirs, files in os.walk(os.path.join(path, part)):
-                for file_name in sorted(files):
-                    if file_name.endswith(('.yml', '.yaml')):
-                        self.file(os.path.join(directory, file_name))
-        for directory, _subdirs, files in os.walk(os.path.join(path, 'templates')):
-            for file_name in files:
-                with open(os.path.join(directory, file_name)) as stream:
-                    self.names |= names_in(stream.read())
-        specs = os.path.join(path, 'meta', 'argument_specs.yml')
-        if os.path.exists(specs):
-            for spec in (load(specs).get('argument_specs') or {}).values():
-                self.names |= set((spec.get('options') or {}).keys())
-
-
-def reads(playbook):
-    found = Reads()
-    found.file(os.path.join(ROOT, playbook))
-    return found
 
 
 def test_every_file_is_valid_yaml_and_load_yml_uses_the_awx_collection():
@@ -191,9 +76,7 @@ def test_survey_is_a_valid_awx_survey_spec(name):
 def test_playbook_exists_takes_extra_vars_only_and_reads_every_survey_variable(name):
     item = template(name)
     path = os.path.join(ROOT, item['playbook'])
-    if not os.path.exists(path):
-        assert item['playbook'] in PENDING, '%s: %s does not exist' % (name, item['playbook'])
-        pytest.skip('%s is not in this checkout yet' % item['playbook'])
+    assert os.path.exists(path), '%s: %s does not exist' % (name, item['playbook'])
     found = reads(item['playbook'])
     assert not found.prompts, 'vars_prompt in %s: AWX gives extra vars only' % found.prompts
     for play in load(path):
@@ -201,6 +84,41 @@ def test_playbook_exists_takes_extra_vars_only_and_reads_every_survey_variable(n
             assert play.get('gather_facts', True) in (True, False)   # a play, not a stray document
     unread = [q['variable'] for q in item['survey'] if q['variable'] not in found.names]
     assert not unread, '%s asks %s, which %s never reads' % (name, unread, item['playbook'])
+
+
+def _an_answer(question, hypervisors):
+    if question['type'] in ('multiplechoice', 'multiselect'):
+        first = choices_of(question, hypervisors)[0]
+        return [first] if question['type'] == 'multiselect' else first
+    if question['type'] == 'integer':
+        return question['min']
+    return 'x' * max(1, question.get('min', 0))
+
+
+@pytest.mark.parametrize('name', template_names())
+def test_a_launch_gives_the_survey_s_variables_as_awx_does(name):
+    """The survey emulation test_awx_runner.py launches the jobs with: every question answered gives exactly the
+    survey's variables; unanswered, only the defaults of required questions; AWX's refusals are refusals."""
+    hypervisors = ['kvm1', 'kvm2']
+    survey = template(name)['survey']
+    answers = dict((q['variable'], _an_answer(q, hypervisors)) for q in survey)
+    assert launch_extra_vars(name, answers, hypervisors) == answers
+    required = dict((q['variable'], answers[q['variable']]) for q in survey if q['required'] and 'default' not in q)
+    defaults = dict((q['variable'], q['default']) for q in survey if 'default' in q)
+    assert launch_extra_vars(name, required, hypervisors) == dict(required, **defaults)
+    with pytest.raises(SurveyError):
+        launch_extra_vars(name, dict(answers, not_a_question=1), hypervisors)
+    for question in survey:
+        if question['required'] and 'default' not in question:
+            with pytest.raises(SurveyError):
+                launch_extra_vars(name, dict((k, v) for k, v in answers.items() if k != question['variable']),
+                                  hypervisors)
+        if question['type'] == 'multiplechoice':
+            with pytest.raises(SurveyError):   # a choice of no line, and a boolean where AWX sends "true"
+                launch_extra_vars(name, dict(answers, **{question['variable']: True}), hypervisors)
+        if question['type'] == 'integer':
+            with pytest.raises(SurveyError):
+                launch_extra_vars(name, dict(answers, **{question['variable']: question['max'] + 1}), hypervisors)
 
 
 def test_the_reads_parser_sees_what_migrate_and_evacuate_read():
@@ -234,20 +152,6 @@ def test_the_hypervisor_source_gives_the_kvm_hosts_group():
                           stdin=subprocess.DEVNULL, timeout=120)
     listed = json.loads(proc.stdout)
     assert sorted(listed['kvm_hosts']['hosts']) == ['kvm1', 'kvm2']
-
-
-def test_load_yml_parameters_are_the_awx_collection_s(tmp_path):
-    docs = {}
-    for module in ('project', 'inventory', 'inventory_source', 'job_template'):
-        proc = subprocess.run([os.path.join(BIN, 'ansible-doc'), '-j', 'awx.awx.' + module], capture_output=True,
-                              text=True, check=False, env=_env(), stdin=subprocess.DEVNULL, timeout=120)
-        if proc.returncode != 0 or 'awx.awx.' + module not in json.loads(proc.stdout or '{}'):
-            pytest.skip('awx.awx is not installed here (ansible-galaxy collection install awx.awx)')
-        docs['awx.awx.' + module] = set(json.loads(proc.stdout)['awx.awx.' + module]['doc']['options'])
-    for task in load(AWX, 'load.yml')[0]['tasks']:
-        for module, args in task.items():
-            if module in docs:
-                assert set(args) <= docs[module], (module, set(args) - docs[module])
 
 
 def _env():
