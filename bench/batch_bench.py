@@ -372,7 +372,7 @@ def report_batch(found, count, runs, started, load_before, load_after, facts, vi
                      '%.2f (%.2f-%.2f)' % (mid, low, high),
                      '%.1fx' % (mid / median(batch)),
                      '%.2f' % cpu, '%.1fx' % (cpu / cpu_median(batch)),
-                     '-' if label == floor else '%.2f' % (mid - median(empty)),
+                     '-' if label == floor or label.startswith('kcli') else '%.2f' % (mid - median(empty)),
                      '-' if changed is None else ', '.join(str(c) for c in changed),
                      '-' if item.get('create') is None else '%.2f' % item['create'],
                      '-' if item.get('check_changed') is None else str(item['check_changed'])])
