@@ -8,7 +8,10 @@ host, then runs `guests.yml` (kvm_domains over the host's own qemu:///system, re
 host) on the first 1, 10, 20 hosts with forks 10, round-robin; takes the lab down at the end."""
 import argparse
 import os
+import resource
 import sys
+import threading
+import time
 
 import yaml
 
@@ -25,6 +28,17 @@ PLAYBOOK = [dict(name='Drift check of every guest', hosts='kvm_hosts', gather_fa
                  vars_files=['fleet_guests.yml'],
                  tasks=[{'name': 'The guests, as they should be', 'kvmops.kvm.kvm_domains': {
                      'domains': '{{ fleet_guests }}'}}])]
+PING = [dict(name='Ansible alone: one no-op task per host', hosts='kvm_hosts', gather_facts=False,
+             tasks=[{'name': 'ping', 'ansible.builtin.ping': {}}])]
+# what each series runs: (playbook, ssh pipelining)
+VARIANTS = {
+    'guests.yml': ('guests.yml', True),
+    'guests.yml, no pipelining': ('guests.yml', False),
+    'ping': ('ping.yml', True),
+    'ping, no pipelining': ('ping.yml', False),
+}
+MAIN = 'guests.yml'
+RAW = 'raw libvirt-python'
 
 
 def define_everywhere(lab, count, hosts):
@@ -35,45 +49,149 @@ def define_everywhere(lab, count, hosts):
     return items
 
 
-def drift_check(lab, limit):
+def _busy():
+    """(busy, total) CPU jiffies of the whole machine (/proc/stat), to show how much of the 2 cores a run used."""
+    with open('/proc/stat') as stream:
+        fields = [int(v) for v in stream.readline().split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
+def _children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def drift_check(lab, limit, variant=MAIN):
+    """(wall s, changed, hosts in the recap, controller CPU s, machine CPU s) of one run of the variant."""
+    playbook, pipelining = VARIANTS[variant]
     env = dict(os.environ, ANSIBLE_HOST_KEY_CHECKING='False', ANSIBLE_DEPRECATION_WARNINGS='0',
-               ANSIBLE_CONFIG=str(lib.ROOT / 'ansible.cfg'), ANSIBLE_COLLECTIONS_PATH=str(lib.ROOT / '.collections'))
+               ANSIBLE_CONFIG=str(lib.ROOT / 'ansible.cfg'), ANSIBLE_COLLECTIONS_PATH=str(lib.ROOT / '.collections'),
+               ANSIBLE_PIPELINING=str(pipelining))
     hosts = ','.join(host.name for host in lab.hosts[:limit])
+    cpu, busy = _children_cpu(), _busy()
     seconds, done = lib.timed([str(lib.VENV_PYTHON.parent / 'ansible-playbook'), '-i', str(lab.inventory_path),
-                               '-f', str(FORKS), '-l', hosts, 'guests.yml'], env=env, cwd=str(lib.WORK))
+                               '-f', str(FORKS), '-l', hosts, playbook], env=env, cwd=str(lib.WORK))
+    cpu, after = _children_cpu() - cpu, _busy()
+    machine = (after[0] - busy[0]) / float(os.sysconf('SC_CLK_TCK'))
     recap = [line for line in done.stdout.splitlines() if ' ok=' in line and 'changed=' in line]
     changed = sum(int(line.split('changed=')[1].split()[0]) for line in recap)
-    return seconds, changed, len(recap)
+    return seconds, changed, len(recap), round(cpu, 2), round(machine, 2)
 
 
-def report(found, count, runs, started, before, after, facts):
-    base = lib.spread([s for s, _c, _h in found[min(found)]])[0]
+def raw_floor(lab, limit, names):
+    """The libvirt floor without Ansible: one process, a thread per host, each over qemu+tcp reading the
+    definition of every guest and parsing it (what the module's drift check asks libvirtd for, at least)."""
+    from lxml import etree
+
+    def read(host):
+        conn = libvirt.open(host.tcp_uri)
+        try:
+            for name in names:
+                etree.fromstring(conn.lookupByName(name).XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+        finally:
+            conn.close()
+    cpu, busy = resource.getrusage(resource.RUSAGE_SELF), _busy()
+    began = time.monotonic()
+    threads = [threading.Thread(target=read, args=(host,)) for host in lab.hosts[:limit]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.monotonic() - began
+    after, now = resource.getrusage(resource.RUSAGE_SELF), _busy()
+    own = (after.ru_utime + after.ru_stime) - (cpu.ru_utime + cpu.ru_stime)
+    return seconds, 0, limit, round(own, 2), round((now[0] - busy[0]) / float(os.sysconf('SC_CLK_TCK')), 2)
+
+
+def _median(items, index=0):
+    return lib.spread([item[index] for item in items])[0]
+
+
+def reading(found):
+    """What the series say, in numbers (only those measured)."""
+    def mid(variant, hosts):
+        items = (found.get(variant) or {}).get(hosts)
+        return _median(items) if items else None
+    ours1, ours10 = mid(MAIN, 1), mid(MAIN, 10)
+    ping1, ping10 = mid('ping', 1), mid('ping', 10)
+    bare10 = mid('guests.yml, no pipelining', 10)
+    raw10 = mid(RAW, 10)
+    lines = []
+    if None not in (ours1, ours10, ping1, ping10):
+        lines.append('- Ansible alone (`ping`) goes from %.2f s on one host to %.2f s on 10 (%.2fx) on this machine: that '
+                     'is the floor of any module over these hosts with forks %d. guests.yml adds %.2f s to it on one '
+                     'host and %.2f s on 10: the 10 module processes (Python, Ansible\'s module_utils, libvirt and '
+                     'lxml imports, 50 guests compared each) on the same 2 cores.' % (
+                         ping1, ping10, ping10 / ping1, FORKS, ours1 - ping1, ours10 - ping10))
+    if bare10 is not None and ours1:
+        lines.append('- without ssh pipelining (Ansible\'s default, and what the earlier fleet figure of 2.24x was '
+                     'measured with): 10 hosts take %.2f s, %.2fx of one host with it; the collection\'s ansible.cfg '
+                     'turns pipelining on (AWX reads a project\'s ansible.cfg too).' % (bare10, bare10 / ours1))
+    if raw10 is not None:
+        lines.append('- raw libvirt-python reads and parses the definitions of all guests of 10 hosts in %.2f s: the '
+                     'hosts\' libvirtds are not where the time goes.' % raw10)
+    return lines
+
+
+def report(found, count, runs, started, before, after, facts, loads):
+    main = found[MAIN]
+    base = _median(main[min(main)])
     rows = []
-    for hosts, items in sorted(found.items()):
-        mid = lib.spread([s for s, _c, _h in items])
-        ratio = mid[0] / base
-        rows.append([hosts, hosts * count, '%.2f (%.2f-%.2f)' % mid, '%.2fx' % ratio,
-                     ', '.join(str(c) for _s, c, _h in items), '%d' % items[0][2]])
-    ten = found.get(10)
+    for hosts, items in sorted(main.items()):
+        mid = lib.spread([item[0] for item in items])
+        rows.append([hosts, hosts * count, '%.2f (%.2f-%.2f)' % mid, '%.2fx' % (mid[0] / base),
+                     '%.1f' % _median(items, 3), '%.1f' % _median(items, 4),
+                     ', '.join(str(item[1]) for item in items), '%d' % items[0][2]])
+    floors = []
+    for variant in list(VARIANTS) + [RAW]:
+        sizes = found.get(variant) or {}
+        if 1 in sizes and 10 in sizes:
+            one, ten = _median(sizes[1]), _median(sizes[10])
+            floors.append([variant, '%.2f' % one, '%.2f' % ten, '%.2fx' % (ten / one),
+                           '%.1f / %.1f' % (_median(sizes[1], 3), _median(sizes[10], 3)),
+                           '%.1f / %.1f' % (_median(sizes[1], 4), _median(sizes[10], 4))])
     lines = lib.header('Fleet scale: one drift check over many hypervisor hosts', 'bench/fleet_bench.py', started,
                        before, after, facts, extra=[
                            '- lab hypervisor hosts (each its own libvirtd and sshd in a network namespace of this '
                            'machine, reached by ssh like any managed host), %d guests defined (not started) on '
                            'each; `guests.yml` = one `kvmops.kvm.kvm_domains` task with the %d guests, '
-                           '`ansible-playbook -f %d -l <hosts>`; %d rounds, round-robin over the host counts.'
-                           % (count, count, FORKS, runs),
+                           '`ansible-playbook -f %d -l <hosts>`, ssh pipelining on (the collection\'s ansible.cfg); '
+                           '%d rounds, round-robin over the host counts and the series. Load average (1 min) after '
+                           'each round: %s.' % (count, count, FORKS, runs, ', '.join(loads)),
                            '- Every host runs on the same 2 cores: the module processes of 10 hosts compete for '
                            'them, where a real fleet would give each its own machine.'])
     lines += [''] + lib.table(['hosts', 'guests checked', 'wall (s), median (min-max)', 'vs one host',
-                               'changed (per run)', 'hosts in recap'], rows)
+                               'controller CPU (s)', 'machine CPU used (s)', 'changed (per run)', 'hosts in recap'],
+                              rows)
+    ten = main.get(10)
     if ten:
-        ratio = lib.spread([s for s, _c, _h in ten])[0] / base
+        ratio = _median(ten) / base
         lines += ['', '- 10 hosts vs one host: **%.2fx** (target ≤ 2x: %s)' % (ratio, 'met' if ratio <= 2 else 'NOT met')]
+    if floors:
+        lines += ['', '## Where the time goes: the same 1 and 10 hosts, other work', '',
+                  '- `ping`: the same play with `ansible.builtin.ping` instead of kvm_domains (Ansible, ssh and a '
+                  'Python start on each host, no libvirt): the floor of any module run over ssh with these forks.',
+                  '- `no pipelining`: `ANSIBLE_PIPELINING=False` (Ansible\'s default): each task costs ssh round '
+                  'trips to make a temporary directory, copy the module and remove it again.',
+                  '- `%s`: no Ansible; one process, a thread per host over qemu+tcp reads and parses the '
+                  'definition of all %d guests (the libvirtd side of a drift check).' % (RAW, count),
+                  '- controller CPU: user+sys of ansible-playbook and its ssh clients (the module processes run '
+                  'under each host\'s sshd, not counted there); machine CPU used: busy CPU-seconds of the whole '
+                  'machine during the run (/proc/stat; other engineers\' work included), out of 2 x wall.', '']
+        lines += lib.table(['series', '1 host (s)', '10 hosts (s)', '10 vs 1', 'controller CPU 1 / 10 (s)',
+                            'machine CPU 1 / 10 (s)'], floors)
+        lines += [''] + reading(found)
     lines += ['', '![fleet](fleet.png)']
     lib.write('fleet', lines)
-    xs = sorted(found)
-    lib.line_plot('fleet', 'Drift check of %d guests per host, forks %d' % (count, FORKS), 'hypervisor hosts', {
-        'guests.yml wall time (s)': (xs, [lib.spread([s for s, _c, _h in found[x]])[0] for x in xs])}, 'seconds')
+    xs = sorted(main)
+    series = {'guests.yml wall time (s)': (xs, [_median(main[x]) for x in xs])}
+    for variant in ('ping', RAW):
+        if found.get(variant):
+            vx = sorted(found[variant])
+            series['%s (s)' % variant] = (vx, [_median(found[variant][x]) for x in vx])
+    lib.line_plot('fleet', 'Drift check of %d guests per host, forks %d' % (count, FORKS), 'hypervisor hosts',
+                  series, 'seconds')
 
 
 def main():
@@ -82,6 +200,7 @@ def main():
     parser.add_argument('--guests', type=int, default=50)
     parser.add_argument('--runs', type=int, default=3)
     parser.add_argument('--keep', action='store_true', help='leave the lab up')
+    parser.add_argument('--no-floors', action='store_true', help='only guests.yml (no ping / raw libvirt series)')
     args = parser.parse_args()
     sizes = [int(h) for h in args.hosts.split(',')]
     lib.WORK.mkdir(parents=True, exist_ok=True)
@@ -91,18 +210,27 @@ def main():
         items = define_everywhere(lab, args.guests, max(sizes))
         (lib.WORK / 'fleet_guests.yml').write_text(yaml.safe_dump(dict(fleet_guests=items)))
         (lib.WORK / 'guests.yml').write_text(yaml.safe_dump(PLAYBOOK, sort_keys=False))
+        (lib.WORK / 'ping.yml').write_text(yaml.safe_dump(PING, sort_keys=False))
+        names = [item['name'] for item in items]
         conn = libvirt.open(lab.hosts[0].tcp_uri)
         facts = lib.versions(conn)
         conn.close()
         started, before = lib.now(), lib.load()
-        found = dict((size, []) for size in sizes)
+        series = [MAIN] + ([] if args.no_floors else [v for v in VARIANTS if v != MAIN] + [RAW])
+        found = dict((variant, {}) for variant in series)
+        loads = []
         for _run in range(args.runs):
             for size in sizes:
-                found[size].append(drift_check(lab, size))
-            walls = ['%d hosts %.1f s' % (size, found[size][-1][0]) for size in sizes]
-            print('fleet round %d: %s' % (_run + 1, ', '.join(walls)), flush=True)
-        lib.save_raw('fleet', dict(found=found, guests=args.guests, runs=args.runs, forks=FORKS))
-        report(found, args.guests, args.runs, started, before, lib.load(), facts)
+                for variant in series:
+                    if variant != MAIN and size not in (1, 10):
+                        continue   # the other series only where the ratio is read
+                    run = raw_floor(lab, size, names) if variant == RAW else drift_check(lab, size, variant)
+                    found[variant].setdefault(size, []).append(run)
+                    print('fleet round %d: %s, %d hosts: %.2f s (controller CPU %.1f s, machine CPU %.1f s)' % (
+                        _run + 1, variant, size, run[0], run[3], run[4]), flush=True)
+            loads.append(lib.load().split(' / ')[0])
+        lib.save_raw('fleet', dict(found=found, guests=args.guests, runs=args.runs, forks=FORKS, loads=loads))
+        report(found, args.guests, args.runs, started, before, lib.load(), facts, loads)
     finally:
         if not args.keep:
             lab.down()

@@ -31,6 +31,13 @@ description:
     C(qemu+tcp) is refused unless O(insecure_transport=true). The memory stream itself is encrypted with O(tls)
     (QEMU native TLS) or O(tunnelled); otherwise it travels in the clear on the migration network, as with
     C(virsh migrate) and nova's default; RV(transport) says which.
+  - Many guests in one task - O(guests) lists them (each with its own O(guests[].dest_uri) when they go to different
+    hosts), all with the task's other options. One module process and one connection to each host do every
+    pre-check; then the guests move O(parallel) at a time, a sliding window (the next starts as soon as any
+    migration ends), each lane of the window over connections of its own. Check mode runs the same pre-checks
+    and predicts each guest's move. Results are keyed by guest name in RV(guests), each with the keys a single
+    guest's run returns; a guest that fails (a pre-check or its migration) stays running on its source and does
+    not stop the others, and the task fails at the end naming it in RV(failed_guests).
 author:
   - kvmops.kvm maintainers (@kvmops)
 extends_documentation_fragment:
@@ -38,9 +45,35 @@ extends_documentation_fragment:
   - kvmops.kvm.connection.attributes
 options:
   name:
-    description: Name of the guest.
+    description:
+      - Name of the guest.
+      - Required unless O(guests) is given; the two exclude each other.
     type: str
-    required: true
+  guests:
+    description:
+      - Many guests to migrate in one task (instead of O(name)), each moved with the task's options.
+      - A guest's name may appear once.
+      - Each guest's memory is checked against what its destination has free when the task starts; guests that go
+        to the same host are not added up (C(playbooks/evacuate.yml) places them so that they fit).
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Name of the guest.
+        type: str
+        required: true
+      dest_uri:
+        description: Where this guest goes; O(dest_uri) of the task when not given.
+        type: str
+      migrate_uri:
+        description: Where this guest's destination listens for the memory stream; O(migrate_uri) when not given.
+        type: str
+  parallel:
+    description:
+      - With O(guests) - how many guests migrate at a time. The pre-checks of all of them run before any moves.
+      - Each migration at a time costs the source a share of its CPU and of the migration network's bandwidth.
+    type: int
+    default: 1
   source_uri:
     description:
       - libvirt URI of the source hypervisor. Defaults to O(uri) (V(qemu:///system) on the host the task runs on).
@@ -49,8 +82,8 @@ options:
     description:
       - libvirt URI of the destination hypervisor, for example V(qemu+ssh://root@kvm2/system) or
         V(qemu+tls://kvm2/system). With O(p2p) the source's libvirt daemon opens it, otherwise this module does.
+      - Required, except with O(guests) when every item has its own O(guests[].dest_uri).
     type: str
-    required: true
   migrate_uri:
     description:
       - Where the destination listens for the memory stream, for example V(tcp://10.0.0.2) on a dedicated
@@ -185,6 +218,19 @@ EXAMPLES = r'''
     storage: copy_all
     tls: true
 
+- name: Drain kvm1, two guests at a time, pre-checked together first
+  kvmops.kvm.kvm_migrate:
+    uri: qemu+ssh://root@kvm1/system
+    guests:
+      - name: web1
+        dest_uri: qemu+ssh://root@kvm2/system
+      - name: web2
+        dest_uri: qemu+ssh://root@kvm3/system
+      - name: db1
+        dest_uri: qemu+ssh://root@kvm2/system
+    parallel: 2
+  register: drained
+
 - name: What would happen (every pre-check, nothing moves)
   kvmops.kvm.kvm_migrate:
     name: web1
@@ -194,66 +240,79 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+guests:
+  description:
+    - With O(guests) - each guest's result, keyed by its name, with the keys a run for that one guest returns
+      (RV(source) ... RV(diff)), and C(failed) and C(msg) for a guest that failed; the keys below are then not
+      returned at the top level, except RV(changed), RV(actions) and RV(diff) for the task as a whole.
+  returned: with O(guests)
+  type: dict
+  sample: {"web1": {"changed": true, "location": "kvm2", "duration_s": 2.3, "downtime_ms": 41}}
+failed_guests:
+  description: With O(guests) - the guests that failed (each stays on its source; its result says why).
+  returned: when a guest of O(guests) failed
+  type: list
+  elements: str
 source:
   description: Host name of the source hypervisor.
-  returned: always
+  returned: with O(name) (and in each result of RV(guests))
   type: str
 destination:
   description: Host name of the destination hypervisor.
-  returned: always
+  returned: with O(name) (and in each result of RV(guests))
   type: str
 location:
   description: Host name where the guest is now (predicted in check mode).
-  returned: always
+  returned: with O(name) (and in each result of RV(guests))
   type: str
 precheck:
   description: Each pre-check with its verdict (V(pass), V(fail), V(skip)) and what it found; also returned on failure.
-  returned: always
+  returned: with O(name) (and in each result of RV(guests))
   type: dict
   sample: {"cpu": {"verdict": "pass", "detail": "'kvm2' provides the CPU model qemu64"}}
 duration_s:
   description: Wall-clock seconds of the migration job; null when nothing moved.
-  returned: always
+  returned: with O(name) (and in each result of RV(guests))
   type: float
 downtime_ms:
   description: How long the guest was paused at the switch-over (libvirt's job statistics).
-  returned: always
+  returned: with O(name) (and in each result of RV(guests))
   type: int
 data_transferred:
   description: Bytes sent (memory and copied disks).
-  returned: always
+  returned: with O(name) (and in each result of RV(guests))
   type: int
 memory_iterations:
   description: Passes over the guest's memory.
-  returned: always
+  returned: with O(name) (and in each result of RV(guests))
   type: int
 job_stats:
   description: The final job statistics as libvirt reports them.
-  returned: always
+  returned: with O(name) (and in each result of RV(guests))
   type: dict
 flags:
   description: The libvirt migration flags used (or that would be used).
-  returned: always
+  returned: with O(name) (and in each result of RV(guests))
   type: list
   elements: str
 copied_disks:
   description: Targets of the disks copied to the destination.
-  returned: always
+  returned: with O(name) (and in each result of RV(guests))
   type: list
   elements: str
 memory:
   description:
     - C(needed) - the guest's memory in bytes; C(available) - the destination's free memory plus page cache, in
       bytes (before O(reserved_memory)). Empty when the guest did not need to move.
-  returned: always
+  returned: with O(name) (and in each result of RV(guests))
   type: dict
 transport:
   description: How the source and destination connections and the memory stream are protected.
-  returned: always
+  returned: with O(name) (and in each result of RV(guests))
   type: dict
 timed_out:
   description: Whether O(timeout) was reached.
-  returned: always
+  returned: with O(name) (and in each result of RV(guests))
   type: bool
 timeout_action_taken:
   description: What was done at the timeout.
@@ -296,9 +355,15 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._migrate.spec import (
 
 def argument_spec():
     return dict(
-        name=dict(type='str', required=True),
+        name=dict(type='str'),
+        guests=dict(type='list', elements='dict', options=dict(
+            name=dict(type='str', required=True),
+            dest_uri=dict(type='str'),
+            migrate_uri=dict(type='str'),
+        )),
+        parallel=dict(type='int', default=1),
         source_uri=dict(type='str'),
-        dest_uri=dict(type='str', required=True),
+        dest_uri=dict(type='str'),
         migrate_uri=dict(type='str'),
         state=dict(type='str', default='migrated', choices=['migrated']),
         live=dict(type='bool', default=True),
@@ -323,8 +388,20 @@ def argument_spec():
     )
 
 
+def batch_items(params):
+    """Each item of `guests` with the task's options (an item's own dest_uri and migrate_uri win)."""
+    shared = dict((key, value) for key, value in params.items() if key not in ('guests', 'parallel', 'name'))
+    return [dict(shared, **dict((key, value) for key, value in item.items() if value is not None))
+            for item in params['guests']]
+
+
 def main():
-    KvmModule(argument_spec()).run(Migration)
+    module = KvmModule(argument_spec(), mutually_exclusive=[('name', 'guests')], required_one_of=[('name', 'guests')])
+    if module.params['guests'] is None:
+        module.run(Migration)
+        return
+    module.run_many(Migration, batch_items(module.params), results_key='guests', keep_going=True,
+                    parallel=module.params['parallel'])
 
 
 if __name__ == '__main__':

@@ -6,6 +6,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import threading
 import traceback
 
 from ansible.module_utils.basic import missing_required_lib
@@ -62,8 +63,9 @@ class KvmModule(object):
         self.params = self.ansible.params
         self.check_mode = self.ansible.check_mode
         self.warnings = []
-        self._conns = {}     # uri -> connection: one per URI per run
+        self._conns = {}     # uri (or (uri, lane)) -> connection: one per URI per run (and per parallel lane)
         self._capabilities = None
+        self._remembered = {}
         self.uses_events = False
         missing = missing_dependency()
         if missing and libraries_required:
@@ -74,14 +76,23 @@ class KvmModule(object):
         """The run's libvirt connection to `uri`, opened on first use."""
         return self.connection(self.params['uri'])
 
-    def connection(self, uri):
+    def connection(self, uri, lane=None):
         """The run's connection to `uri`, opened on first use: a module that speaks to two hypervisors (a
-        migration's source and destination) opens one connection to each, never two to one."""
-        if uri not in self._conns:
+        migration's source and destination) opens one connection to each, never two to one.
+        lane: a batch that applies side by side (run_many's `parallel`) gives each of its lanes connections of
+        its own, so a long call in one lane (a migration) never holds up a call of another."""
+        key = uri if lane is None else (uri, lane)
+        if key not in self._conns:
             if self.uses_events:
                 start_event_loop()
-            self._conns[uri] = open_connection(uri)
-        return self._conns[uri]
+            self._conns[key] = open_connection(uri)
+        return self._conns[key]
+
+    def remembered(self, key, compute):
+        """compute(), once per run for `key` (what every object of a batch asks the same hosts)."""
+        if key not in self._remembered:
+            self._remembered[key] = compute()
+        return self._remembered[key]
 
     @property
     def capabilities(self):
@@ -118,32 +129,27 @@ class KvmModule(object):
             self._fail_with(exc, resource)
         self._exit(plan, result)
 
-    def run_many(self, resource_class, param_sets, results_key='results', keep_going=False):
+    def run_many(self, resource_class, param_sets, results_key='results', keep_going=False, parallel=None):
         """Converge many objects of one kind over this run's connection: every input is validated before any
         object is touched, then each gets its own plan, diff, actions and result, keyed by its name.
         Bad input fails the run before anything changes, naming the item (`results_key[i].option`).
         A failure while converging names the object; what was done before it is returned with the failure.
         keep_going: a failed object does not stop the others; each failure is reported in its own result
-        (`failed`, `msg`), and the run fails at the end naming every failed object."""
+        (`failed`, `msg`), and the run fails at the end naming every failed object.
+        parallel: every object is planned first (in list order), then the plans are applied up to `parallel` at
+        a time, a sliding window (the next starts as soon as any ends), each lane with connections of its own
+        (`resource.lane`, see connection()); implies keep_going."""
         self.uses_events = getattr(resource_class, 'uses_events', False)
         results = {}
         failed = []
         try:
+            if parallel is not None and parallel < 1:
+                raise ParameterError('parallel', 'how many at a time: 1 or more, got %s' % parallel)
             resources = self._validated(resource_class, param_sets, results_key)
-            for resource in resources:
-                plan = Plan()
-                try:
-                    item = self._converge(resource, plan)
-                except Exception as exc:  # pylint: disable=broad-except
-                    if not keep_going or _stops_all(exc):
-                        raise
-                    msg, details = self._failure(exc, resource)
-                    details.setdefault('changed', plan.changed)
-                    details.setdefault('actions', plan.describe())
-                    results[resource.name] = dict(details, failed=True, msg=msg, diff=plan.diff)
-                    failed.append(resource.name)
-                    continue
-                results[resource.name] = dict(item, changed=plan.changed, actions=plan.describe(), diff=plan.diff)
+            if parallel:
+                self._side_by_side(resources, parallel, results, failed)
+            else:
+                self._one_by_one(resources, keep_going, results, failed)
         except Exception as exc:  # pylint: disable=broad-except
             self._fail_with(exc, None, **{results_key: results})
         summary = _summary(results)
@@ -153,6 +159,78 @@ class KvmModule(object):
                 **dict(summary, **{results_key: results, 'failed_' + results_key: failed}))
         self._finish()
         self.ansible.exit_json(**dict(summary, **{results_key: results}))
+
+    def _one_by_one(self, resources, keep_going, results, failed):
+        for resource in resources:
+            plan = Plan()
+            try:
+                item = self._converge(resource, plan)
+            except Exception as exc:  # pylint: disable=broad-except
+                if not keep_going or _stops_all(exc):
+                    raise
+                results[resource.name] = self._failed_item(exc, resource, plan)
+                failed.append(resource.name)
+                continue
+            results[resource.name] = dict(item, changed=plan.changed, actions=plan.describe(), diff=plan.diff)
+
+    def _failed_item(self, exc, resource, plan, trace=None):
+        msg, details = self._failure(exc, resource)
+        if trace and 'exception' in details:
+            details['exception'] = trace   # a bug in a lane: its own traceback, not this thread's
+        details.setdefault('changed', plan.changed)
+        details.setdefault('actions', plan.describe())
+        return dict(details, failed=True, msg=msg, diff=plan.diff)
+
+    def _side_by_side(self, resources, parallel, results, failed):
+        """Plan every object, then apply the plans `parallel` at a time (run_many's `parallel`)."""
+        planned, outcome = [], {}
+        for resource in resources:
+            plan = Plan()
+            try:
+                resource.plan(plan)
+                planned.append((resource, plan))
+            except Exception as exc:  # pylint: disable=broad-except
+                outcome[resource.name] = self._failed_item(exc, resource, plan)
+        if not self.check_mode:
+            errors = self._apply_in_lanes([item for item in planned if item[1].actions], parallel)
+            for resource, plan in planned:
+                if resource.name in errors:
+                    exc, trace = errors[resource.name]
+                    outcome[resource.name] = self._failed_item(exc, resource, plan, trace)
+        for resource, plan in planned:
+            if resource.name not in outcome:
+                outcome[resource.name] = dict(resource.result(), changed=plan.changed, actions=plan.describe(),
+                                              diff=plan.diff)
+        for resource in resources:   # keyed in list order
+            results[resource.name] = outcome[resource.name]
+            if outcome[resource.name].get('failed'):
+                failed.append(resource.name)
+
+    def _apply_in_lanes(self, items, parallel):
+        """Apply (resource, plan) pairs in up to `parallel` threads, each taking the next pair when it is free;
+        {name: (exception, traceback)} of the ones that failed."""
+        pending = list(items)
+        lock = threading.Lock()
+        errors = {}
+
+        def lane(number):
+            while True:
+                with lock:
+                    if not pending:
+                        return
+                    resource, plan = pending.pop(0)
+                resource.lane = number
+                try:
+                    getattr(resource, 'apply', lambda plan: plan.apply())(plan)
+                except Exception as exc:  # pylint: disable=broad-except
+                    errors[resource.name] = (exc, traceback.format_exc())
+        threads = [threading.Thread(target=lane, args=(number,), name='kvmops-lane-%d' % number)
+                   for number in range(min(int(parallel), len(pending)))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return errors
 
     def _validated(self, resource_class, param_sets, results_key):
         """Every item built and validated, before any is touched; bad input names the item."""
@@ -167,8 +245,10 @@ class KvmModule(object):
             try:
                 resource.validate()
             except ParameterError as exc:
-                raise ParameterError('%s[%d].%s' % (results_key, index, exc.parameter),
-                                     '(%s %s) %s' % (resource.KIND or 'item', resource.name, exc.problem))
+                path = '%s[%d].%s' % (results_key, index, exc.parameter)
+                if item_spec is not None and exc.parameter.split('.')[0].split('[')[0] not in item_spec:
+                    path = exc.parameter   # an option of the task that all items share, not one of the item
+                raise ParameterError(path, '(%s %s) %s' % (resource.KIND or 'item', resource.name, exc.problem))
             self._note_ignored(resource, item_spec)
         return resources
 

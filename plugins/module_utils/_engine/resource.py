@@ -25,6 +25,7 @@ class Resource(object):
 
     KIND = None            # the object's kind as messages and actions name it ('domain', 'network', ...)
     uses_events = False    # True: the engine starts a libvirt event loop before connecting
+    lane = None            # the lane that applies this object's plan in a batch applied side by side (run_many)
 
     def __init__(self, module, params=None):
         self.module = module

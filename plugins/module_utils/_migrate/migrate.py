@@ -11,7 +11,7 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._engine import xml as _
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.aftermath import state_left
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.connection import open_connection
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.deps import libvirt
-from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import KvmError, libvirt_reason
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import KvmError, ParameterError, libvirt_reason
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.resource import Resource
 from ansible_collections.kvmops.kvm.plugins.module_utils._migrate import checks as _checks
 from ansible_collections.kvmops.kvm.plugins.module_utils._migrate import guest as _guest
@@ -47,6 +47,9 @@ class Migration(Resource):
     # ---- validation (reads only)
 
     def validate(self):
+        if not self.dest_uri:
+            raise ParameterError('dest_uri', 'the destination is required: set dest_uri (for a batch, dest_uri '
+                                 'of the task or of each item of guests)')
         self.p2p, self.post_copy = _spec.validate(dict(self.params, source_uri=self.source_uri))
         insecure = self.params.get('insecure_transport')
         self.transport = dict(
@@ -60,16 +63,16 @@ class Migration(Resource):
 
     def plan(self, plan):
         self.source = self.module.connection(self.source_uri)
-        self.source_host = self.source.getHostname()
+        self.source_host = self._asked(self.source_uri, 'hostname', self.source.getHostname)
         try:
             self.dest = self.module.connection(self.dest_uri)
         except KvmError as exc:
             self.verdicts.record('destination', False, exc.reason)
             raise self._refused('the destination (dest_uri) does not answer: %s' % exc.reason)
-        self.dest_host = self.dest.getHostname()
-        source_caps = _xml.parse(self.source.getCapabilities())
-        _checks.check_hosts(self.verdicts, source_caps, _xml.parse(self.dest.getCapabilities()),
-                            self.source_host, self.dest_host)
+        self.dest_host = self._asked(self.dest_uri, 'hostname', self.dest.getHostname)
+        source_caps = self._asked(self.source_uri, 'capabilities', lambda: _xml.parse(self.source.getCapabilities()))
+        dest_caps = self._asked(self.dest_uri, 'capabilities', lambda: _xml.parse(self.dest.getCapabilities()))
+        _checks.check_hosts(self.verdicts, source_caps, dest_caps, self.source_host, self.dest_host)
         if self.verdicts.failed():
             raise self._refused(self.verdicts.message())
 
@@ -104,6 +107,10 @@ class Migration(Resource):
             raise self._refused(self.verdicts.message())
         self._plan_move(plan, src_dom, src_active)
 
+    def _asked(self, uri, what, ask):
+        """What a host says of itself, asked once per run (a batch's guests share their hosts)."""
+        return self.module.remembered((uri, what), ask)
+
     def _find(self, conn):
         return self.lookup(conn.lookupByName, libvirt.VIR_ERR_NO_DOMAIN)
 
@@ -117,7 +124,9 @@ class Migration(Resource):
                                  self.params.get('reserved_memory') or 0, self.dest_host)
         else:
             self.verdicts.record('memory', None, 'the guest is shut off: only its definition moves')
-        view = _storage.StorageView(self.source, self.dest)
+        # one view per pair of hosts: a batch proves each directory shared once, not once per guest
+        view = self.module.remembered((self.source_uri, self.dest_uri, 'storage'),
+                                      lambda: _storage.StorageView(self.source, self.dest))
         self.copied, shared, self.pools = _checks.classify_disks(
             self.verdicts, view, _guest.disks(root), self.params['storage'], self.source, self.dest_host)
         if self.copied and not running:
@@ -176,7 +185,17 @@ class Migration(Resource):
 
     # ---- the move
 
+    def apply(self, plan):
+        """A lane of a batch applied side by side migrates over connections of its own to both hosts (a call
+        sent over a connection that carries a running migrate call may wait for its end, see job.py)."""
+        if self.lane is not None:
+            self.source = self.module.connection(self.source_uri, self.lane)
+            self.dest = self.module.connection(self.dest_uri, self.lane)
+        plan.apply()
+
     def _migrate(self, src_dom, running):
+        if self.lane is not None:
+            src_dom = self.source.lookupByUUIDString(src_dom.UUIDString())
         autostart = bool(src_dom.isPersistent() and src_dom.autostart())
         params = _spec.parameters(self.params, [d['target'] for d in self.copied])
 
@@ -186,8 +205,9 @@ class Migration(Resource):
                 return None
             return src_dom.migrate3(self.dest, params, self.flag_value)
 
-        # the job is watched and steered over a connection of its own (why: job.py)
-        control_conn = open_connection(self.source_uri)
+        # the job is watched and steered over a connection of its own (why: job.py); a lane keeps its own
+        control_conn = open_connection(self.source_uri) if self.lane is None else self.module.connection(
+            self.source_uri, 'control-%s' % self.lane)
         try:
             control = control_conn.lookupByUUIDString(src_dom.UUIDString())
             job = _job.MigrationJob(control, start, self._log, self.module.warn, self.params.get('timeout'),
@@ -195,7 +215,8 @@ class Migration(Resource):
                                     watched=[('destination', self.dest)])
             self.outcome = outcome = job.run()
         finally:
-            control_conn.close()
+            if self.lane is None:
+                control_conn.close()
         if not outcome.completed:
             self._recover(src_dom, running, outcome)
         if outcome.timed_out and outcome.timeout_action == 'abort':

@@ -125,7 +125,7 @@ def _jobs(lab, tmp_path, h1, h2, name):
     assert len(ours) == 1 and ours[0].startswith('%s -> %s in ' % (name, h1.name)), msg
     assert not [line for line in msg['stayed'] if name in line], msg
     started = task_events(evacuate, 'Migrate, evacuate_parallel at a time')
-    assert '%s/%s' % (h2.name, name) in [e['host'] for e in started]   # the guest's in-memory host, delegated
+    assert [e['host'] for e in started] == [h2.name] and name in started[0]['res']['guests']   # one batch task
     assert where(h1, name) == 'running' and where(h2, name) is None
 
 

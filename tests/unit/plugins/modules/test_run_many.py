@@ -79,3 +79,65 @@ def test_guests_each_with_their_own_options(conn, capsys):
     assert result['changed'] is False and result['results']['test']['domain']['state'] == 'running'
     paused = run_many(capsys, Domain, [dict(item, state='paused')], check=True)
     assert paused['results']['test']['actions'] == ["pause domain 'test'"]
+
+
+class _Meeting(object):
+    """A resource whose one action waits for the other objects' actions to run at the same time (a barrier:
+    it passes only when `parallel` lanes apply side by side), and records the lane that applied it."""
+
+    KIND = 'item'
+    uses_events = False
+    lane = None
+
+    def __init__(self, module, params):
+        self.module, self.params, self.name = module, params, params['name']
+        self.barrier = params['barrier']
+
+    def validate(self):
+        if self.name == 'bad':
+            from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import ParameterError
+            raise ParameterError('name', 'refused')
+
+    def plan(self, plan):
+        if self.name == 'refused':
+            from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import KvmError
+            raise KvmError('meet', 'item', self.name, 'refused while planning')
+        plan.difference('met', False, True)
+        plan.add('meet', 'item', self.name, self.meet)
+
+    def meet(self):
+        self.barrier.wait(timeout=30)
+        if self.name == 'fails':
+            raise libvirt.libvirtError('no luck in lane %s' % self.lane)
+
+    def apply(self, plan):
+        plan.apply()
+
+    def result(self):
+        return dict(lane=self.lane)
+
+
+def test_parallel_applies_side_by_side_in_lanes_and_every_failure_stays_its_own(capsys):
+    import threading
+    barrier = threading.Barrier(3)
+    items = [dict(name=name, barrier=barrier) for name in ('a', 'b', 'fails', 'refused')]
+    with patch_module_args(dict(uri='test:///default', _ansible_check_mode=False, _ansible_diff=True)):
+        with pytest.raises(SystemExit):
+            KvmModule({}).run_many(_Meeting, items, keep_going=True, parallel=3)
+    result = json.loads(capsys.readouterr().out)
+    assert list(result['results']) == ['a', 'b', 'fails', 'refused']   # keyed in list order
+    assert result['failed_results'] == ['fails', 'refused']
+    assert all(result['results'][n]['lane'] in (0, 1, 2) for n in ('a', 'b'))   # the barrier: 3 lanes at once
+    assert 'no luck in lane' in result['results']['fails']['msg']
+    assert 'refused while planning' in result['results']['refused']['msg']
+    assert result['results']['refused']['actions'] == [] and result['results']['a']['changed'] is True
+
+
+def test_parallel_in_check_mode_plans_only(capsys):
+    import threading
+    items = [dict(name=name, barrier=threading.Barrier(1)) for name in ('a', 'b')]
+    with patch_module_args(dict(uri='test:///default', _ansible_check_mode=True, _ansible_diff=True)):
+        with pytest.raises(SystemExit):
+            KvmModule({}).run_many(_Meeting, items, parallel=2)
+    result = json.loads(capsys.readouterr().out)
+    assert result['changed'] is True and all(r['lane'] is None for r in result['results'].values())
