@@ -58,9 +58,10 @@ bench: setup
 	$(VENV)/bin/python bench/peer_bench.py
 	$(VENV)/bin/python bench/lab_bench.py
 
-# the roles' molecule scenarios on the lab (opt-in for now: tests/integration/roles/test_molecule.py)
+# the roles' molecule scenarios on the lab alone (part of `make test`, in the lab stream:
+# tests/integration/roles/test_molecule.py); KVMLAB_INSTANCE picks the lab
 test-molecule: setup
-	KVMOPS_MOLECULE=1 $(PYTEST) -q -p no:cacheprovider tests/integration/roles/test_molecule.py
+	$(PYTEST) -q -s -p no:cacheprovider tests/integration/roles/test_molecule.py
 
 build:
 	ansible-galaxy collection build --force --output-path .build
