@@ -68,5 +68,5 @@ def close_connections(lab, control_dir):
 if __name__ == '__main__':
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'lab'))
     from kvmlab import Lab, config
-    print('export MOLECULE_LAB_INVENTORY=%s' % write_inventory(Lab(), str(config.RUN_DIR / 'molecule-inventory'),
-                                                                control_directory()))
+    inventory = write_inventory(Lab(), str(config.RUN_DIR / 'molecule-inventory'), control_directory())
+    print('export MOLECULE_LAB_INVENTORY=%s' % inventory)
