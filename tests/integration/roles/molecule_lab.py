@@ -35,9 +35,10 @@ def control_directory():
     return tempfile.mkdtemp(prefix='kvmtr-cp-', dir='/tmp')
 
 
-def write_inventory(lab, directory, control_dir):
-    """A directory inventory: the lab's file (linked) and the scenario groups. Returns its path."""
-    kvm, nfs = lab_groups(lab)
+def write_inventory(lab, directory, control_dir, debian_guests=True):
+    """A directory inventory: the lab's file (linked) and the scenario groups (without debian_guests only kvmtr_hv,
+    for the guests scenario alone). Returns its path."""
+    kvm, nfs = lab_groups(lab) if debian_guests else (None, None)
     os.makedirs(directory, exist_ok=True)
     link = os.path.join(directory, '10-lab.yml')
     if os.path.lexists(link):
@@ -47,11 +48,12 @@ def write_inventory(lab, directory, control_dir):
         common = yaml.safe_load(stream)['all']['vars'].get('ansible_ssh_common_args', '')
     persistent = '%s -o ControlMaster=auto -o ControlPersist=%s -o ControlPath=%s/%%C' % (
         common, CONTROL_PERSIST, control_dir)
+    children = {'kvmtr_hv': {'hosts': dict((host.name, None) for host in lab.hosts[:1])}}
+    if debian_guests:
+        children.update(kvmtr_kvm={'hosts': {kvm: None}, 'vars': {'ansible_ssh_common_args': persistent}},
+                        kvmtr_nfs={'hosts': {nfs: None}, 'vars': {'ansible_ssh_common_args': persistent}})
     with open(os.path.join(directory, '20-kvmtr.yml'), 'w') as stream:
-        yaml.safe_dump({'all': {'children': {
-            'kvmtr_kvm': {'hosts': {kvm: None}, 'vars': {'ansible_ssh_common_args': persistent}},
-            'kvmtr_nfs': {'hosts': {nfs: None}, 'vars': {'ansible_ssh_common_args': persistent}},
-            'kvmtr_hv': {'hosts': dict((host.name, None) for host in lab.hosts[:1])}}}}, stream)
+        yaml.safe_dump({'all': {'children': children}}, stream)
     return directory
 
 
