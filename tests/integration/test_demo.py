@@ -17,6 +17,7 @@ libvirt = pytest.importorskip('libvirt')
 GUEST = 'demo-web1'
 NETWORKS = ('hostonly', 'private1')
 POOL = 'shared'
+DEFAULT_POOL = 'default'   # the hypervisor role's, in each host's own /var/lib/libvirt/images
 
 
 def _playbook(inventory, record):
@@ -51,12 +52,18 @@ def _clean(lab):
                         net.destroy()
                     net.undefine()
             for pool in conn.listAllStoragePools():
-                if pool.name() == POOL:
+                if pool.name() in (POOL, DEFAULT_POOL):
                     if pool.isActive():
                         pool.destroy()
                     pool.undefine()
         finally:
             conn.close()
+        # the lab's own libvirtd.conf line back (kvmlab/hosts.py), which the hypervisor role sets to listen_tcp = 0
+        path = os.path.join(host.state_dir, 'etc', 'libvirtd.conf')
+        with open(path) as stream:
+            lines = stream.read().splitlines()
+        with open(path, 'w') as stream:
+            stream.write(''.join(('listen_tcp = 1' if line.startswith('listen_tcp') else line) + '\n' for line in lines))
     disk = os.path.join(lab.storage.export_dir, GUEST + '.qcow2')
     if os.path.exists(disk):
         os.unlink(disk)
@@ -76,6 +83,10 @@ def test_demo_on_the_lab(lab, tmp_path):
         assert migration['changed'] and migration['duration_s'] > 0 and migration['downtime_ms'] >= 0
         assert migration['precheck']['storage']['verdict'] == 'pass'
 
+        # no init system there: the settings the role wrote are reported as a restart still to do, nothing restarted
+        told = [r for r in first if r['_task'].endswith('Tell that the libvirt daemons need a restart')]
+        assert told and all('restart_required' in r['msg'] for r in told), [r['_task'] for r in first]
+
         second = _playbook(str(lab.inventory_path), str(tmp_path / 'second.jsonl'))
         assert [(r['_host'], r['_task']) for r in second if r.get('changed')] == []
         summary = _summary(second)
@@ -92,6 +103,10 @@ def test_demo_on_the_lab(lab, tmp_path):
                 assert conn.networkLookupByName('private1').bridgeName() == 'virbr1'
                 pool = conn.storagePoolLookupByName(POOL)
                 assert pool.isActive() and lab.storage.export_dir in pool.XMLDesc()
+                # the whole hypervisor role ran (its switches for namespaced hosts): the default pool, the settings
+                default = conn.storagePoolLookupByName(DEFAULT_POOL)
+                assert default.isActive() and default.autostart()
+                assert '<path>/var/lib/libvirt/images</path>' in default.XMLDesc()
                 running = [d.name() for d in conn.listAllDomains() if d.isActive()]
                 defined = [d.name() for d in conn.listAllDomains()]
             finally:
@@ -100,6 +115,8 @@ def test_demo_on_the_lab(lab, tmp_path):
                 assert GUEST in running
             else:
                 assert GUEST not in defined   # moved, not copied: it can never start on both
+            with open(os.path.join(host.state_dir, 'etc', 'libvirtd.conf')) as stream:
+                assert 'listen_tcp = 0' in stream.read().splitlines()   # the role's setting, in the host's own file
         assert os.path.exists(disk)
         conn = kvm2.connect()
         try:

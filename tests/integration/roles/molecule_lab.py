@@ -1,14 +1,23 @@
 """The inventory the molecule scenarios run against: the lab's own (hosts, keys, the package mirror's apt line)
-plus the two groups the scenarios use, kvmtr_kvm (a KVM host: hypervisor, host_network, NFS client) and kvmtr_nfs
-(the kernel NFS server; a second host for host_network's cross-host check). Lab Debian guests, never the machine.
+plus the groups the scenarios use, kvmtr_kvm (a KVM host: hypervisor, host_network, NFS client) and kvmtr_nfs
+(the kernel NFS server; a second host for host_network's cross-host check), both lab Debian guests, never the
+machine; and kvmtr_hv, the lab's first namespaced hypervisor host (the guests role deploys a tiny guest there).
+
+The scenarios' Ansible runs and testinfra's commands share one ssh connection per guest (a ControlMaster socket in
+a directory of its own, kept 30 minutes): a new ssh login to a TCG guest costs seconds (sshd, PAM, logind), and
+testinfra alone would make one per command. close_connections() ends them.
 
   python tests/integration/roles/molecule_lab.py     # prints `export MOLECULE_LAB_INVENTORY=...` for a lab that is up
 """
 
 import os
+import subprocess
 import sys
+import tempfile
 
 import yaml
+
+CONTROL_PERSIST = '30m'
 
 
 def lab_groups(lab):
@@ -21,21 +30,45 @@ def lab_groups(lab):
     return plain[0], (nfs or plain[1:])[0]
 
 
-def write_inventory(lab, directory):
-    """A directory inventory: the lab's file (linked) and the scenario groups. Returns its path."""
-    kvm, nfs = lab_groups(lab)
+def control_directory():
+    """A short directory for the ssh ControlMaster sockets (a socket path must stay under 108 bytes)."""
+    return tempfile.mkdtemp(prefix='kvmtr-cp-', dir='/tmp')
+
+
+def write_inventory(lab, directory, control_dir, debian_guests=True):
+    """A directory inventory: the lab's file (linked) and the scenario groups (without debian_guests only kvmtr_hv,
+    for the guests scenario alone). Returns its path."""
+    kvm, nfs = lab_groups(lab) if debian_guests else (None, None)
     os.makedirs(directory, exist_ok=True)
     link = os.path.join(directory, '10-lab.yml')
     if os.path.lexists(link):
         os.unlink(link)
     os.symlink(str(lab.inventory_path), link)
+    with open(str(lab.inventory_path)) as stream:
+        common = yaml.safe_load(stream)['all']['vars'].get('ansible_ssh_common_args', '')
+    persistent = '%s -o ControlMaster=auto -o ControlPersist=%s -o ControlPath=%s/%%C' % (
+        common, CONTROL_PERSIST, control_dir)
+    children = {'kvmtr_hv': {'hosts': dict((host.name, None) for host in lab.hosts[:1])}}
+    if debian_guests:
+        children.update(kvmtr_kvm={'hosts': {kvm: None}, 'vars': {'ansible_ssh_common_args': persistent}},
+                        kvmtr_nfs={'hosts': {nfs: None}, 'vars': {'ansible_ssh_common_args': persistent}})
     with open(os.path.join(directory, '20-kvmtr.yml'), 'w') as stream:
-        yaml.safe_dump({'all': {'children': {'kvmtr_kvm': {'hosts': {kvm: None}},
-                                             'kvmtr_nfs': {'hosts': {nfs: None}}}}}, stream)
+        yaml.safe_dump({'all': {'children': children}}, stream)
     return directory
+
+
+def close_connections(lab, control_dir):
+    """End the shared ssh connections to the scenario guests and remove their directory."""
+    for guest in lab.guests:
+        subprocess.run(['ssh', '-o', 'ControlPath=%s/%%C' % control_dir, '-O', 'exit', 'root@%s' % guest.ip],
+                       stdin=subprocess.DEVNULL, capture_output=True, timeout=30, check=False)
+    for name in os.listdir(control_dir):
+        os.unlink(os.path.join(control_dir, name))
+    os.rmdir(control_dir)
 
 
 if __name__ == '__main__':
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'lab'))
     from kvmlab import Lab, config
-    print('export MOLECULE_LAB_INVENTORY=%s' % write_inventory(Lab(), str(config.RUN_DIR / 'molecule-inventory')))
+    inventory = write_inventory(Lab(), str(config.RUN_DIR / 'molecule-inventory'), control_directory())
+    print('export MOLECULE_LAB_INVENTORY=%s' % inventory)
