@@ -20,16 +20,20 @@ def second_nic_xml(mac):
 
 
 def install_pyroute2(lab, guest):
-    """pyroute2 as an operator would install it (the image has no python3-pyroute2): the pure-Python package."""
-    if lab.ssh(guest.ip, 'test -d /usr/local/lib/python3/dist-packages/pyroute2', timeout=120, check=False).returncode == 0:
+    """pyroute2 and jeepney as an operator would install them (the image has neither python3-pyroute2 nor
+    python3-jeepney): the pure-Python packages, copied from this machine's venv."""
+    site = '/usr/local/lib/python3/dist-packages'
+    names = ['pyroute2', 'jeepney']
+    if lab.ssh(guest.ip, ' && '.join('test -d %s/%s' % (site, n) for n in names), timeout=120,
+               check=False).returncode == 0:
         return
-    site = os.path.dirname(os.path.dirname(pyroute2.__file__))
-    tar = subprocess.Popen(['tar', '-C', site, '-cz', 'pyroute2'], stdout=subprocess.PIPE)
+    here = os.path.dirname(os.path.dirname(pyroute2.__file__))
+    tar = subprocess.Popen(['tar', '-C', here, '-cz', '--exclude=tests', '--exclude=__pycache__'] + names,
+                           stdout=subprocess.PIPE)
     subprocess.run(['ssh', '-i', str(lab.keys.private_key), '-o', 'StrictHostKeyChecking=no', '-o',
                     'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', 'root@' + guest.ip,
-                    'mkdir -p /usr/local/lib/python3/dist-packages && tar -C /usr/local/lib/python3/dist-packages -xz'
-                    ' && ln -sfn /usr/local/lib/python3/dist-packages/pyroute2 '
-                    '/usr/lib/python3/dist-packages/pyroute2'],
+                    'mkdir -p %s && tar -C %s -xz' % (site, site) + ''.join(
+                        ' && ln -sfn %s/%s /usr/lib/python3/dist-packages/%s' % (site, n, n) for n in names)],
                    stdin=tar.stdout, check=True, timeout=240)
     tar.wait()
 
