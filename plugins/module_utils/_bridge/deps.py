@@ -24,7 +24,6 @@ except ImportError:
         code = 0
 
 
-
 class _DBus(object):
     """jeepney's pieces kvm_bridge uses, or None each when jeepney is not installed."""
 
@@ -40,8 +39,8 @@ try:
     from jeepney.bus_messages import message_bus
     from jeepney.io.blocking import open_dbus_connection
     from jeepney.wrappers import DBusErrorResponse, unwrap_msg
-    dbus.open, dbus.DBusAddress, dbus.new_method_call, dbus.unwrap_msg = (open_dbus_connection, DBusAddress,
-                                                                           new_method_call, unwrap_msg)
+    dbus.open = open_dbus_connection
+    dbus.DBusAddress, dbus.new_method_call, dbus.unwrap_msg = DBusAddress, new_method_call, unwrap_msg
     dbus.MatchRule, dbus.message_bus, dbus.HeaderFields = MatchRule, message_bus, HeaderFields
     dbus.DBusErrorResponse = DBusErrorResponse
     JEEPNEY_IMPORT_ERROR = None
