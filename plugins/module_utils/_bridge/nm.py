@@ -13,6 +13,7 @@ import uuid
 from ansible_collections.kvmops.kvm.plugins.module_utils._bridge import nmdbus
 from ansible_collections.kvmops.kvm.plugins.module_utils._bridge.networkd import parse
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine import files
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import KvmError
 
 DIRECTORY = '/etc/NetworkManager/system-connections'
 HEADER = '# Managed by kvmops.kvm kvm_bridge: bridge %s\n'
@@ -166,14 +167,18 @@ class Backend(object):
             try:
                 own = None if self.checkpoint else client.checkpoint_create(CHECKPOINT_SECONDS)
                 try:
-                    if removed:
-                        client.reload()
-                    if written:
-                        client.load([files.host_path(p) for p in written])
+                    # every profile file read again: new ones added, changed ones updated, removed ones deleted
+                    # (LoadConnections refused the new files in the lab's first run, with no reason given)
+                    client.reload()
                     active = {}
                     for profile_path in _order(name, kept):
                         profile = _profile(profile_path)
-                        connection = client.connection(str(uuid.uuid5(_NAMESPACE, profile)))
+                        try:
+                            connection = client.connection(str(uuid.uuid5(_NAMESPACE, profile)))
+                        except KvmError as exc:
+                            raise KvmError('load', 'NetworkManager profile', files.host_path(profile_path),
+                                           'NetworkManager did not take it (%s); see journalctl -u NetworkManager'
+                                           % exc)
                         active[client.activate(connection)] = profile
                     if self.deadline is None:
                         client.wait_activated(active, ACTIVATE_SECONDS)
