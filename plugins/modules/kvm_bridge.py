@@ -178,6 +178,8 @@ options:
       - V(auto) - NetworkManager profiles when NetworkManager runs; systemd-networkd files when it manages the
         links; network-scripts C(ifcfg-*) files on EL7 style hosts; ifupdown files on Debian/Ubuntu; otherwise
         runtime only, with a warning.
+      - V(networkmanager) - the profiles are loaded and activated through NetworkManager's D-Bus API under a
+        checkpoint, destroyed once they are active and rolled back when one fails (needs jeepney on the host).
       - V(none) - runtime only.
     type: str
     choices: [auto, networkmanager, ifupdown, network-scripts, systemd-networkd, none]
@@ -221,6 +223,7 @@ notes:
   - Needs pyroute2 on the managed host. The O(uri) is used only to name the guests whose taps are on the bridge.
 requirements:
   - pyroute2
+  - jeepney (only where NetworkManager persists the bridge)
 seealso:
   - module: kvmops.kvm.kvm_network
 '''

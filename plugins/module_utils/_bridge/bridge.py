@@ -45,6 +45,10 @@ def stable_mac(name):
     return ':'.join('%02x' % octet for octet in digest)
 
 
+def _own_mac(link):
+    return link.get('perm_mac') or link['mac']
+
+
 class Bridge(Resource):
     """One kvm_bridge run."""
 
@@ -157,8 +161,10 @@ class Bridge(Resource):
         if current is None:
             plan.difference('state', 'absent', 'present')
             stp, delay = d['stp'], d['forward_delay']
+            # made with its MAC already (see _plan_mac)
+            mac = self._new_mac(uplink)
             details = ('stp' if stp else None, 'forward delay %ss' % delay if delay is not None else None)
-            plan.add('create', KIND, name, lambda: nl().create_bridge(name, stp, delay),
+            plan.add('create', KIND, name, lambda: nl().create_bridge(name, stp, delay, mac),
                      detail=', '.join(x for x in details if x))
             after.update((k, v) for k, v in (('stp', stp), ('forward_delay', delay)) if v is not None)
         else:
@@ -326,38 +332,45 @@ class Bridge(Resource):
     # -- attributes
 
     def _uplink_mac(self, uplink):
-        """The MAC the bridge takes by default: its uplink's (a bond's is its first slave's until it has one)."""
+        """The MAC the bridge takes by default: its uplink's; a NIC's own (permanent) MAC, a bond's first slave's.
+
+        Permanent MACs, not the current ones: enslaved NICs wear the bond's MAC, and a bond's own depends on which
+        slave came first at boot and on udev, while the bridge's must be the same on every run and after a reboot."""
         state = self.before
         if uplink is None:
             return None
         if uplink['kind'] == 'ports':
-            return state.link(uplink['ports'][0])['mac']
+            return _own_mac(state.link(uplink['ports'][0]))
         found = state.link(uplink['name'])
         if uplink['kind'] == 'bond':
-            if found is not None and state.ports_of(uplink['name']):
-                return found['mac']
-            first = (uplink['slaves'] or [None])[0]
-            return state.link(first)['mac'] if first and state.link(first) else (found or {}).get('mac')
+            slaves = uplink['slaves'] or state.ports_of(uplink['name'])
+            first = state.link(slaves[0]) if slaves else None
+            return _own_mac(first) if first is not None else (found or {}).get('mac')
         if found is not None and found['vlan'] == {'id': uplink['id'], 'parent': uplink['parent']}:
             return found['mac']
         return state.link(uplink['parent'])['mac']
 
+    def _new_mac(self, uplink):
+        """A new bridge's MAC: the one given, its uplink's, or for a bridge without an uplink a stable MAC known while
+        planning (so the persisted files hold it from the first run)."""
+        return self.desired['mac'] or self._uplink_mac(uplink) or stable_mac(self.name)
+
     def _plan_mac(self, plan, uplink, current):
+        """Pin the MAC, so it never jumps to a tap's as taps come and go. A new bridge is made with it (udev's
+        MACAddressPolicy=persistent overrides a MAC set a moment after the link appeared, not one it was born with);
+        the step reported for it sets the same MAC again, a no-op."""
         name = self.name
         nl = self.nl
-        wanted = self.desired['mac'] or self._uplink_mac(uplink)
-        have = current['mac'] if current else None
-        if wanted is None:
-            if current is None:
-                # a bridge without an uplink: pinned at once, so its MAC never jumps to a tap's when taps come and
-                # go, to a MAC known while planning, so the persisted files hold it from the first run
-                wanted = stable_mac(name)
-                plan.add('pin MAC of', KIND, name, lambda: nl().set(name, address=wanted), detail=wanted)
-                self.after['mac'] = wanted
+        if current is None:
+            wanted = self._new_mac(uplink)
+            verb = 'set MAC of' if self.desired['mac'] or self._uplink_mac(uplink) else 'pin MAC of'
+            plan.add(verb, KIND, name, lambda: nl().set(name, address=wanted), detail=wanted)
+            self.after['mac'] = wanted
             return
-        if wanted != have:
-            if current is not None:
-                plan.difference('mac', have, wanted)
+        wanted = self.desired['mac'] or self._uplink_mac(uplink)
+        have = current['mac']
+        if wanted is not None and wanted != have:
+            plan.difference('mac', have, wanted)
             plan.add('set MAC of', KIND, name, lambda: nl().set(name, address=wanted), detail=wanted)
             self.after['mac'] = wanted
 

@@ -30,6 +30,12 @@ def _attrs(message):
     return found
 
 
+def _permanent(address):
+    """A NIC's own MAC, whatever a bond made of its address; None for links without one (virtual links: zeros)."""
+    address = (address or '').lower()
+    return address if address.replace('0', '').replace(':', '') else None
+
+
 def _link(message, names):
     attrs = _attrs(message)
     link = {
@@ -39,6 +45,7 @@ def _link(message, names):
         'master': names.get(attrs.get('IFLA_MASTER')),
         'mtu': attrs.get('IFLA_MTU'),
         'mac': (attrs.get('IFLA_ADDRESS') or '').lower() or None,
+        'perm_mac': _permanent(attrs.get('IFLA_PERM_ADDRESS')),
         'up': bool(message['flags'] & IFF_UP),
         'carrier': bool(attrs.get('IFLA_CARRIER')),
     }
@@ -157,8 +164,12 @@ class Netlink(object):
 
     # ---- changing
 
-    def create_bridge(self, name, stp=None, forward_delay=None):
+    def create_bridge(self, name, stp=None, forward_delay=None, address=None):
+        """A bridge made with its MAC in the same message: udev (MACAddressPolicy=persistent) leaves a MAC that was set
+        when the link appeared, but would override one set a moment later."""
         keywords = {}
+        if address:
+            keywords['address'] = address
         if stp is not None:
             keywords['br_stp_state'] = 1 if stp else 0
         if forward_delay is not None:

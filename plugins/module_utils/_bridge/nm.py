@@ -1,16 +1,19 @@
 # -*- coding: utf-8 -*-
 # Copyright: kvmops.kvm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""NetworkManager keyfile profiles in /etc/NetworkManager/system-connections, loaded with nmcli (private to kvmops.kvm)."""
+"""NetworkManager keyfile profiles in /etc/NetworkManager/system-connections, loaded and activated through NetworkManager's
+D-Bus API under a checkpoint (private to kvmops.kvm)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import time
 import uuid
 
-from ansible_collections.kvmops.kvm.plugins.module_utils._bridge import stacks
+from ansible_collections.kvmops.kvm.plugins.module_utils._bridge import nmdbus
 from ansible_collections.kvmops.kvm.plugins.module_utils._bridge.networkd import parse
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine import files
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import KvmError
 
 DIRECTORY = '/etc/NetworkManager/system-connections'
 HEADER = '# Managed by kvmops.kvm kvm_bridge: bridge %s\n'
@@ -19,10 +22,20 @@ _NAMESPACE = uuid.UUID('6f1b1f5e-8c1a-4d0e-9a53-6b7a1e0c2b10')
 PRIORITY = '100'
 METHODS4 = {'static': 'manual', 'dhcp': 'auto', 'none': 'disabled'}
 METHODS6 = {'static': 'manual', 'dhcp': 'dhcp', 'auto': 'auto', 'none': 'disabled'}
+# NetworkManager's profile type for a port of each link kind (netlink's); NICs (no kind) are ethernet
+PORT_TYPES = {'dummy': 'dummy', 'veth': 'veth', 'bond': 'bond', 'vlan': 'vlan', 'team': 'team'}
+# activation waits for DHCP on the bridge as well (NetworkManager's own DHCP timeout is 45 s)
+ACTIVATE_SECONDS = 120
+# a checkpoint NetworkManager rolls back to by itself should this run die while activating
+CHECKPOINT_SECONDS = ACTIVATE_SECONDS + 60
 
 
 def profile_id(name, device):
     return 'kvmops-%s' % name if device == name else 'kvmops-%s--%s' % (name, device)
+
+
+def profile_uuid(name, device):
+    return str(uuid.uuid5(_NAMESPACE, profile_id(name, device)))
 
 
 def path(name, device):
@@ -31,7 +44,7 @@ def path(name, device):
 
 def _keyfile(name, device, kind, sections, master=None, slave_type=None):
     connection = [('id', profile_id(name, device)),
-                  ('uuid', str(uuid.uuid5(_NAMESPACE, profile_id(name, device)))),
+                  ('uuid', profile_uuid(name, device)),
                   ('type', kind), ('interface-name', device), ('autoconnect', 'true')]
     if master:
         connection += [('master', master), ('slave-type', slave_type), ('autoconnect-priority', PRIORITY)]
@@ -64,8 +77,10 @@ def render(config):
         _ip('ipv4', config['ipv4'], METHODS4), _ip('ipv6', config['ipv6'], METHODS6)])
     uplink = config['uplink']
     if uplink['kind'] == 'ports':
+        kinds = uplink.get('kinds') or {}
         for port in uplink['ports']:
-            rendered[path(name, port)] = _keyfile(name, port, 'ethernet', mtu, master=name, slave_type='bridge')
+            kind = PORT_TYPES.get(kinds.get(port), 'ethernet')
+            rendered[path(name, port)] = _keyfile(name, port, kind, mtu, master=name, slave_type='bridge')
     elif uplink['kind'] == 'bond':
         bond = uplink['name']
         options = []
@@ -97,15 +112,35 @@ def meaning(text):
     return parsed
 
 
+def _order(name, paths):
+    """The bridge's profile first, then its uplink's (bond, VLAN, ports), then the bond's slaves and the taps: each
+    controller is activating before its ports are."""
+    def rank(item):
+        text = item[1]
+        if item[0] == path(name, name):
+            return 0
+        return 2 if 'slave-type=bond' in text else 1
+    return [p for p, _t in sorted(paths.items(), key=lambda item: (rank(item), item[0]))]
+
+
+def _profile(file_path):
+    """The profile id of one of our keyfiles: its file name without .nmconnection."""
+    return file_path.rsplit('/', 1)[-1][:-len('.nmconnection')]
+
+
 class Backend(object):
-    """One keyfile per device, named kvmops-<bridge>[--<device>]; `nmcli connection load` after writing,
-    `nmcli connection reload` after removing. Rollback uses NetworkManager's checkpoints."""
+    """One keyfile per device, named kvmops-<bridge>[--<device>], written as files (so the diff shows them), then loaded
+    and activated through NetworkManager's D-Bus API (jeepney) under a checkpoint: created before, destroyed once every
+    profile is activated, rolled back when one fails. With `rollback`, the run's own checkpoint (taken before the
+    runtime changes) covers the activation and stays until connectivity is verified."""
 
     NAME = 'networkmanager'
     MODE = 0o600
 
     def __init__(self, module):
         self.module = module
+        self.checkpoint = None   # set by the rollback step when it holds one
+        self.deadline = None     # likewise: when its connectivity check ends
 
     def render(self, config):
         return render(config)
@@ -122,14 +157,53 @@ class Backend(object):
         return {}
 
     def activation(self, changed, wanted):
-        module = self.module
         written = [p for p in changed if wanted.get(p)]
         removed = [p for p in changed if not wanted.get(p)]
+        kept = dict((p, t) for p, t in wanted.items() if t)
+        name = _bridge_of(kept) or _bridge_of(dict((p, '') for p in changed))
 
-        def load():
-            if removed:
-                stacks.run_or_fail(module, ['nmcli', 'connection', 'reload'], 'NetworkManager', 'profiles')
-            if written:
-                stacks.run_or_fail(module, ['nmcli', 'connection', 'load'] + [files.host_path(p) for p in written],
-                                   'NetworkManager', 'profiles')
-        return ('load profiles into', load, ', '.join(p.rsplit('/', 1)[-1] for p in written + removed))
+        def activate():
+            client = nmdbus.NetworkManager()
+            try:
+                own = None if self.checkpoint else client.checkpoint_create(CHECKPOINT_SECONDS)
+                try:
+                    # every profile file read again: new ones added, changed ones updated, removed ones deleted
+                    # (LoadConnections refused the new files in the lab's first run, with no reason given)
+                    client.reload()
+                    active = {}
+                    for profile_path in _order(name, kept):
+                        profile = _profile(profile_path)
+                        try:
+                            connection = client.connection(str(uuid.uuid5(_NAMESPACE, profile)))
+                        except KvmError as exc:
+                            raise KvmError('load', 'NetworkManager profile', files.host_path(profile_path),
+                                           'NetworkManager did not take it (%s); see journalctl -u NetworkManager'
+                                           % exc)
+                        active[client.activate(connection)] = profile
+                    if self.deadline is None:
+                        client.wait_activated(active, ACTIVATE_SECONDS)
+                    else:
+                        # under `rollback`, the pings that follow judge the change: a profile still activating when
+                        # its time is up (DHCP on a bridge that leads nowhere) is rolled back with the rest
+                        client.wait_activated(active, max(1, self.deadline - time.time()), still_activating_ok=True)
+                except Exception:
+                    if own:
+                        client.checkpoint_rollback(own)
+                    raise
+                if own:
+                    client.checkpoint_destroy(own)
+            finally:
+                client.close()
+        verb = 'load and activate profiles in' if kept else 'remove profiles from'
+        return (verb, activate, ', '.join(_profile(p) for p in sorted(written + removed)))
+
+
+def _bridge_of(paths):
+    """The bridge name of our profiles' paths (kvmops-<bridge>[--<device>].nmconnection)."""
+    for found in paths:
+        profile = _profile(found)
+        if profile.startswith('kvmops-') and '--' not in profile:
+            return profile[len('kvmops-'):]
+    for found in paths:
+        return _profile(found)[len('kvmops-'):].split('--')[0]
+    return None

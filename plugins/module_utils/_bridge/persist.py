@@ -11,6 +11,7 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._bridge import ifupdown
 from ansible_collections.kvmops.kvm.plugins.module_utils._bridge import networkd
 from ansible_collections.kvmops.kvm.plugins.module_utils._bridge import nm
 from ansible_collections.kvmops.kvm.plugins.module_utils._bridge import stacks
+from ansible_collections.kvmops.kvm.plugins.module_utils._bridge.deps import require_jeepney
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine import files
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import ParameterError
 
@@ -46,8 +47,10 @@ def choose(persist, module):
                         'this host: the bridge is configured at runtime only and will not survive a reboot')
             return None
     elif persist == 'networkmanager' and not stacks.nm_running(module):
-        raise ParameterError('persist', 'networkmanager is not running on this host (nmcli general: not running); '
-                                        'use auto, ifupdown, network-scripts, systemd-networkd or none')
+        raise ParameterError('persist', 'networkmanager is not running on this host (it does not own its D-Bus '
+                                        'name); use auto, ifupdown, network-scripts, systemd-networkd or none')
+    if persist == 'networkmanager':
+        require_jeepney()   # before anything changes: its profiles are activated through D-Bus
     return BACKENDS[persist](module)
 
 
@@ -69,6 +72,9 @@ def config(resource):
             uplink = dict(after['vlan'], kind='vlan')
         else:
             uplink = {'kind': 'ports', 'ports': ports}
+    if uplink['kind'] == 'ports':
+        # what each port is (a NIC, a dummy, a veth...): NetworkManager's profile type depends on it
+        uplink = dict(uplink, kinds=dict((p, (state.link(p) or {}).get('kind')) for p in uplink['ports']))
     elif uplink['kind'] == 'bond' and uplink['slaves'] is None:
         uplink = dict(uplink, slaves=after['bond']['slaves'])
     families = {}

@@ -58,8 +58,8 @@ def runtime(nl, snapshot):
         if link is None or now.link(name) is not None:
             continue
         if link['kind'] == 'bridge':
-            step('re-created bridge %s' % name, lambda n=name, b=link['bridge']: nl.create_bridge(
-                n, b['stp'], b['forward_delay']))
+            step('re-created bridge %s' % name, lambda n=name, b=link['bridge'], m=link['mac']: nl.create_bridge(
+                n, b['stp'], b['forward_delay'], m))
         elif link['kind'] == 'bond':
             options = dict((k, v) for k, v in link['bond'].items() if k in ('mode', 'miimon'))
             step('re-created bond %s' % name, lambda n=name, o=options: nl.create_bond(n, o))

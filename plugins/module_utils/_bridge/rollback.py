@@ -22,6 +22,8 @@ import traceback
 
 from ansible.module_utils.six import text_type
 
+from ansible_collections.kvmops.kvm.plugins.module_utils._bridge import nm
+from ansible_collections.kvmops.kvm.plugins.module_utils._bridge import nmdbus
 from ansible_collections.kvmops.kvm.plugins.module_utils._bridge import restore
 from ansible_collections.kvmops.kvm.plugins.module_utils._bridge import stacks
 from ansible_collections.kvmops.kvm.plugins.module_utils._bridge.spec import uplink_devices
@@ -29,9 +31,6 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._engine import validate
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import KvmError, ParameterError
 
 ACK_SECONDS = 10
-NM = ('org.freedesktop.NetworkManager', '/org/freedesktop/NetworkManager', 'org.freedesktop.NetworkManager')
-# NM_CHECKPOINT_CREATE_FLAG_DELETE_NEW_CONNECTIONS | NM_CHECKPOINT_CREATE_FLAG_DISCONNECT_NEW_DEVICES
-NM_CHECKPOINT_FLAGS = '6'
 
 
 def options(value):
@@ -89,31 +88,42 @@ def verify(module, wanted, deadline):
 
 # ---- NetworkManager checkpoints
 
-def _busctl(module, method, signature, *args):
-    found, rc, out, err = stacks.run(module, ['busctl', 'call'] + list(NM) + [method, signature] + list(args))
-    if not found or rc != 0:
-        raise KvmError(method, 'NetworkManager checkpoint', '-', err or out or 'busctl is not installed')
-    return out
-
-
-def nm_checkpoint(module, timeout):
+def nm_checkpoint(timeout):
     """Take a checkpoint of every device that NetworkManager rolls back to by itself after `timeout` s."""
-    out = _busctl(module, 'CheckpointCreate', 'aouu', '0', str(timeout), NM_CHECKPOINT_FLAGS)
-    return out.split()[-1].strip('"')
+    client = nmdbus.NetworkManager()
+    try:
+        return client.checkpoint_create(timeout)
+    finally:
+        client.close()
+
+
+def _nm_checkpoint_end(checkpoint, rollback_to=False):
+    """Destroy the checkpoint (the change stays), or roll back to it: {device: result} of the rollback."""
+    client = nmdbus.NetworkManager()
+    try:
+        if rollback_to:
+            return client.checkpoint_rollback(checkpoint)
+        client.checkpoint_destroy(checkpoint)
+        return None
+    finally:
+        client.close()
 
 
 # ---- the detached step
 
 def apply_and_verify(resource, plan):
     settings = resource.rollback
-    module = resource.module
     names = [resource.name] + uplink_devices(resource.desired['uplink'])
     names += [t['name'] for t in resource.desired['taps'] or []]
     names += resource.before.ports_of(resource.name)
     snapshot = restore.Snapshot(resource.before, names, resource.touched_files)
     checkpoint = None
     if resource.backend is not None and resource.backend.NAME == 'networkmanager':
-        checkpoint = nm_checkpoint(module, settings['timeout'] * 2 + 30)
+        # covers the activation of the profiles too (which then takes no checkpoint of its own); NetworkManager
+        # rolls back to it by itself if neither this run nor its detached step lives to destroy it
+        checkpoint = nm_checkpoint(settings['timeout'] * 2 + 30 + nm.CHECKPOINT_SECONDS)
+        resource.backend.checkpoint = checkpoint
+        resource.backend.deadline = time.time() + settings['timeout']
     verdict_read, verdict_write = os.pipe()
     ack_read, ack_write = os.pipe()
     child = os.fork()
@@ -213,7 +223,7 @@ def _detached(resource, plan, snapshot, checkpoint, verdict_fd, ack_fd):
         sent = _send(verdict_fd, {'ok': True, 'done': done})
         if sent and _acknowledged(ack_fd):
             if checkpoint:
-                _busctl(module, 'CheckpointDestroy', 'o', checkpoint)
+                _nm_checkpoint_end(checkpoint)
             return
         reason = 'the Ansible connection dropped before the module got the verdict'
         lost = lost or ['ansible connection']
@@ -226,14 +236,20 @@ def rollback(resource, snapshot, checkpoint):
     """Restore NetworkManager's checkpoint (where taken), then the runtime links and the files ourselves."""
     module = resource.module
     restored = []
+    by_checkpoint = False
     if checkpoint:
         try:
-            _busctl(module, 'CheckpointRollback', 'o', checkpoint)
-            restored.append('NetworkManager checkpoint %s' % checkpoint)
+            results = _nm_checkpoint_end(checkpoint, rollback_to=True)
+            failed = sorted(device for device, result in results.items() if result != 0)
+            restored.append('NetworkManager checkpoint %s%s' % (
+                checkpoint, ' (not restored: %s)' % ', '.join(failed) if failed else ''))
+            by_checkpoint = not failed
         except KvmError as exc:
             restored.append('NetworkManager checkpoint rollback failed: %s' % exc)
+        resource.backend.checkpoint = None
     restored += restore.persistent(module, snapshot)
-    if resource.backend is not None and snapshot.files:
+    # NetworkManager's rollback re-activated the profiles as they were: the files are only written back
+    if resource.backend is not None and snapshot.files and not by_checkpoint:
         activation = resource.backend.activation(sorted(snapshot.files), dict(
             (p, t) for p, t in snapshot.files.items()))
         if activation is not None:

@@ -6,6 +6,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.kvmops.kvm.plugins.module_utils._bridge import nmdbus
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import KvmError
 
 
@@ -26,8 +27,12 @@ def run_or_fail(module, args, kind, name):
 
 
 def nm_running(module):
-    found, rc, out, _err = run(module, ['nmcli', '-t', '-f', 'RUNNING', 'general'])
-    return found and rc == 0 and out == 'running'
+    """Whether NetworkManager runs: asked of the system bus; of systemd where jeepney is missing."""
+    answer = nmdbus.running()
+    if answer is not None:
+        return answer
+    found, rc, out, _err = run(module, ['systemctl', 'is-active', 'NetworkManager'])
+    return found and rc == 0 and out == 'active'
 
 
 def networkd_running(module):

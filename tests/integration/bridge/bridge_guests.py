@@ -20,16 +20,20 @@ def second_nic_xml(mac):
 
 
 def install_pyroute2(lab, guest):
-    """pyroute2 as an operator would install it (the image has no python3-pyroute2): the pure-Python package."""
-    if lab.ssh(guest.ip, 'test -d /usr/local/lib/python3/dist-packages/pyroute2', timeout=120, check=False).returncode == 0:
+    """pyroute2 and jeepney as an operator would install them (the image has neither python3-pyroute2 nor
+    python3-jeepney): the pure-Python packages, copied from this machine's venv."""
+    site = '/usr/local/lib/python3/dist-packages'
+    names = ['pyroute2', 'jeepney']
+    if lab.ssh(guest.ip, ' && '.join('test -d %s/%s' % (site, n) for n in names), timeout=120,
+               check=False).returncode == 0:
         return
-    site = os.path.dirname(os.path.dirname(pyroute2.__file__))
-    tar = subprocess.Popen(['tar', '-C', site, '-cz', 'pyroute2'], stdout=subprocess.PIPE)
+    here = os.path.dirname(os.path.dirname(pyroute2.__file__))
+    tar = subprocess.Popen(['tar', '-C', here, '-cz', '--exclude=tests', '--exclude=__pycache__'] + names,
+                           stdout=subprocess.PIPE)
     subprocess.run(['ssh', '-i', str(lab.keys.private_key), '-o', 'StrictHostKeyChecking=no', '-o',
                     'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', 'root@' + guest.ip,
-                    'mkdir -p /usr/local/lib/python3/dist-packages && tar -C /usr/local/lib/python3/dist-packages -xz'
-                    ' && ln -sfn /usr/local/lib/python3/dist-packages/pyroute2 '
-                    '/usr/lib/python3/dist-packages/pyroute2'],
+                    'mkdir -p %s && tar -C %s -xz' % (site, site) + ''.join(
+                        ' && ln -sfn %s/%s /usr/lib/python3/dist-packages/%s' % (site, n, n) for n in names)],
                    stdin=tar.stdout, check=True, timeout=240)
     tar.wait()
 
@@ -44,6 +48,21 @@ def wait(condition, seconds, what):
         if time.time() > deadline:
             raise AssertionError('timed out after %ss waiting for %s' % (seconds, what))
         time.sleep(0.5)
+
+
+# QEMU's virtio-net reports no link speed or duplex. An 802.3ad bond needs both: a slave whose link comes up again after
+# it was enslaved (ifupdown at boot brings the NICs down and up while it builds the bond) then stays "MII Status: down"
+# with "failed to get link speed/duplex", although its carrier is up. A real NIC reports them; the lab's guests are
+# told the speed the way `ethtool -s DEV speed 1000 duplex full` would (ETHTOOL_SSET; no ethtool in the image), by a
+# udev rule for every virtio NIC as it appears, before ifupdown enslaves it.
+LINK_SPEED = r"""import array, fcntl, socket, struct, sys
+command = struct.pack('=IIIHBBBBBBIIHBBI8x', 2, 0, 0, 1000, 1, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+buf = array.array('B', command)
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+fcntl.ioctl(sock.fileno(), 0x8946, struct.pack('16sP', sys.argv[1].encode(), buf.buffer_info()[0]))
+"""
+LINK_SPEED_RULE = ('ACTION=="add", SUBSYSTEM=="net", DRIVERS=="virtio_net", '
+                   'RUN+="/usr/bin/python3 /usr/local/sbin/kvmtb-link-speed $name"\n')
 
 
 class Guest(object):
@@ -77,7 +96,7 @@ class Guest(object):
                          % (self.name, self.ip, self.lab.keys.private_key))
         return path
 
-    def ssh(self, command, check=True, timeout=60):
+    def ssh(self, command, check=True, timeout=180):
         """Run a command in the guest. ssh's own failures (exit 255: a TCG guest on a loaded machine can miss the
         banner exchange) are retried until `timeout`; with check, any other failure raises."""
         deadline = time.time() + timeout
@@ -126,18 +145,31 @@ class Guest(object):
         """Each file's sha256 (or 'missing'): files a rolled-back change must leave as they were."""
         found = {}
         for path in paths:
-            result = self.ssh('sha256sum %s' % path, check=False)
-            found[path] = result.stdout.split()[0] if result.returncode == 0 else 'missing'
+            # ssh's own failures are retried (check): only a file that is not there reads as missing (a loaded
+            # machine's TCG guest can miss an ssh banner exchange, which read as 'missing' before)
+            words = self.out('sha256sum %s 2>/dev/null || echo missing' % path).split()
+            found[path] = words[0] if words else 'missing'
         return found
+
+    def report_link_speed(self):
+        """Make the guest's virtio NICs report 1000 Mb/s full duplex, now and at every boot (see LINK_SPEED)."""
+        self.ssh("cat > /usr/local/sbin/kvmtb-link-speed <<'EOF'\n%sEOF\nprintf '%s' > /etc/udev/rules.d/"
+                 "70-kvmtb-link-speed.rules && for nic in eth0 eth1; do python3 /usr/local/sbin/kvmtb-link-speed $nic; "
+                 "done" % (LINK_SPEED, LINK_SPEED_RULE))
+
+    def forget_link_speed(self):
+        self.ssh('rm -f /usr/local/sbin/kvmtb-link-speed /etc/udev/rules.d/70-kvmtb-link-speed.rules', check=False)
 
     def boot_id(self):
         return self.out('cat /proc/sys/kernel/random/boot_id').strip()
 
     def reboot(self):
-        """Reboot the guest (QEMU keeps the hot-plugged NIC) and wait until it answers ssh again; returns seconds."""
+        """Reboot the guest (QEMU keeps the hot-plugged NIC) and wait until it answers ssh again; returns seconds.
+        The reboot is asked of the guest agent (a clean `shutdown -r`): an ssh `systemctl reboot` could time out
+        before it ran on a loaded machine, or, retried, reboot the guest twice."""
         began = time.time()
         before = self.boot_id()
-        self.ssh('systemctl reboot', check=False, timeout=30)
+        self.dom.reboot(libvirt.VIR_DOMAIN_REBOOT_GUEST_AGENT)
 
         def rebooted():
             result = self.ssh('cat /proc/sys/kernel/random/boot_id', check=False, timeout=20)

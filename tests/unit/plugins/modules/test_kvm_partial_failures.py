@@ -185,9 +185,9 @@ class FakeNetlink(object):
         if call == self.fail:
             raise NetlinkError(1, 'Operation not permitted')
 
-    def create_bridge(self, name, stp=None, forward_delay=None):
+    def create_bridge(self, name, stp=None, forward_delay=None, address=None):
         self._maybe_fail('create_bridge')
-        self.links[name] = dict(name=name, index=9, kind='bridge', master=None, mtu=1500, mac='52:54:00:00:00:09',
+        self.links[name] = dict(name=name, index=9, kind='bridge', master=None, mtu=1500, mac=address or '52:54:00:00:00:09',
                                 up=False, carrier=False, bridge=dict(stp=bool(stp), forward_delay=forward_delay or 15))
 
     def set(self, name, **keywords):

@@ -157,3 +157,31 @@ def test_slave_enslaved_elsewhere_is_refused_before_anything():
     with pytest.raises(ParameterError) as raised:
         planned(state, name='br9', bond={'name': 'bond9', 'slaves': ['eth1']})
     assert "'eth1' is already enslaved to 'bond0'" in str(raised.value)
+
+
+def test_the_bridge_keeps_the_first_slaves_own_mac_whichever_mac_the_bond_took_at_boot():
+    """After a reboot the bond (and every slave, in active-backup) can wear eth1's MAC or one udev gave it: the bridge's
+    default MAC is eth0's permanent one, so nothing changes."""
+    state = _applied()
+    for name, own in (('eth0', '52:54:00:00:00:01'), ('eth1', '52:54:00:00:00:02')):
+        state.links[name]['perm_mac'] = own
+        state.links[name]['mac'] = '52:54:00:00:00:02'
+    state.links['bond0']['mac'] = '52:54:00:00:00:02'
+    _resource, plan = planned(state, **SEEDS)
+    assert plan.describe() == []
+
+
+def test_a_new_bridge_is_created_with_the_mac_it_is_pinned_to(monkeypatch):
+    """Never a real netlink socket here: the recorder stands in for it before anything is planned."""
+    made = []
+
+    class Recorder(object):
+        def create_bridge(self, name, stp=None, forward_delay=None, address=None):
+            made.append((name, address))
+
+    monkeypatch.setattr(Bridge, 'nl', lambda self: Recorder())
+    _resource, plan = planned(host(), ports=['eth1'])
+    [create] = [a for a in plan.actions if a.describe() == "create bridge 'br0'"]
+    create.apply()
+    assert made == [('br0', '52:54:00:00:00:02')]
+    assert "set MAC of bridge 'br0': 52:54:00:00:00:02" in plan.describe()
