@@ -17,7 +17,7 @@ BIN = os.path.dirname(PYTHON)
 EE_FILE = os.path.join(ROOT, 'meta', 'execution-environment.yml')
 
 # import name -> the pip distribution that provides it
-PIP_NAMES = {'libvirt': 'libvirt-python', 'lxml': 'lxml', 'pycdlib': 'pycdlib', 'pyroute2': 'pyroute2'}
+PIP_NAMES = {'libvirt': 'libvirt-python', 'lxml': 'lxml', 'pycdlib': 'pycdlib', 'pyroute2': 'pyroute2', 'jeepney': 'jeepney'}
 # pip distribution -> system packages it needs: (runtime, compile) per platform
 SYSTEM_FOR_PIP = {
     'libvirt-python': dict(dpkg=(['libvirt0'], ['libvirt-dev', 'pkg-config', 'gcc', 'python3-dev']),
@@ -144,7 +144,7 @@ def test_every_python_import_is_a_listed_requirement_and_nothing_more():
     unknown = dict((name, files) for name, files in imports.items() if name not in PIP_NAMES)
     assert not unknown, 'imports with no pip name in PIP_NAMES (add it there and to requirements.txt): %s' % unknown
     needed = set(PIP_NAMES[name] for name in imports)
-    assert needed == set(['libvirt-python', 'lxml', 'pycdlib', 'pyroute2'])   # the parse found them
+    assert needed == set(['libvirt-python', 'lxml', 'pycdlib', 'pyroute2', 'jeepney'])   # the parse found them
     assert requirement_names(os.path.join(ROOT, 'requirements.txt')) == needed
     assert '-r requirements.txt' in open(os.path.join(ROOT, 'requirements-dev.txt')).read().splitlines()
 
@@ -181,5 +181,5 @@ def test_a_collection_installed_in_another_ee_gives_its_requirements(tmp_path, c
     proc = subprocess.run([sys.executable, str(context / '_build' / 'scripts' / 'introspect.py'), 'introspect',
                            str(tmp_path / 'c')], capture_output=True, text=True, check=True, timeout=120)
     found = yaml.safe_load(proc.stdout)
-    assert set(line.split('>')[0] for line in found['python']) == set(['libvirt-python', 'lxml', 'pycdlib', 'pyroute2'])
+    assert set(line.split('>')[0] for line in found['python']) == set(['libvirt-python', 'lxml', 'pycdlib', 'pyroute2', 'jeepney'])
     assert any(line.startswith('libvirt-libs [platform:rpm]') for line in found['system'])
