@@ -29,9 +29,10 @@ def xml_of(conn, name, inactive=False):
     return etree.fromstring(dom.XMLDesc(flags))
 
 
-def boot(console, name, timeout=90):
+def boot(console, name, timeout=180):
     """The guest's serial shell once it has booted: its ready marker, or (when the marker came out before the
-    console was opened, after a few module runs) a command that answers: the shell starts after the marker."""
+    console was opened, after a few module runs) a command that answers: the shell starts after the marker. A tiny
+    guest boots in seconds on a quiet machine; the long deadline is for a loaded one (TCG shares the cores)."""
     shell = console(name)
     deadline = time.monotonic() + timeout
     while True:
