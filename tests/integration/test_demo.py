@@ -18,6 +18,7 @@ GUEST = 'demo-web1'
 NETWORKS = ('hostonly', 'private1')
 POOL = 'shared'
 DEFAULT_POOL = 'default'   # the hypervisor role's, in each host's own /var/lib/libvirt/images
+DEFAULT_DIR = '/var/lib/libvirt/images'
 
 
 def _playbook(inventory, record):
@@ -52,7 +53,9 @@ def _clean(lab):
                         net.destroy()
                     net.undefine()
             for pool in conn.listAllStoragePools():
-                if pool.name() in (POOL, DEFAULT_POOL):
+                # a pool another suite left on the default pool's directory (kvm_migrate's copy makes 'migrated-images')
+                # would rightly make the role refuse a second pool there
+                if pool.name() in (POOL, DEFAULT_POOL) or '<path>%s</path>' % DEFAULT_DIR in pool.XMLDesc():
                     if pool.isActive():
                         pool.destroy()
                     pool.undefine()
