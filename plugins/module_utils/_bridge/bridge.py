@@ -87,6 +87,12 @@ class Bridge(Resource):
 
     # ---- planning
 
+    def _delay_left_to_networkmanager(self):
+        """NetworkManager sets a bridge's forward delay only with STP on (the kernel's 15 s stays otherwise, at each
+        activation and boot); without STP the delay means nothing (ports forward at once), so it is not compared."""
+        stp = self.desired['stp'] if self.desired['stp'] is not None else self.after['stp']
+        return self.backend is not None and self.backend.NAME == 'networkmanager' and not stp
+
     def plan(self, plan):
         if self.state == 'absent':
             self._plan_absent(plan)
@@ -169,6 +175,8 @@ class Bridge(Resource):
             after.update((k, v) for k, v in (('stp', stp), ('forward_delay', delay)) if v is not None)
         else:
             for key, label in (('stp', 'STP'), ('forward_delay', 'forward delay')):
+                if key == 'forward_delay' and self._delay_left_to_networkmanager():
+                    continue
                 if d[key] is not None and d[key] != after[key]:
                     plan.difference(key, after[key], d[key])
                     value = d[key]

@@ -11,6 +11,7 @@ import time
 import uuid
 
 from ansible_collections.kvmops.kvm.plugins.module_utils._bridge import nmdbus
+from ansible_collections.kvmops.kvm.plugins.module_utils._bridge.netlink import Netlink
 from ansible_collections.kvmops.kvm.plugins.module_utils._bridge.networkd import parse
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine import files
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import KvmError
@@ -26,6 +27,8 @@ METHODS6 = {'static': 'manual', 'dhcp': 'dhcp', 'auto': 'auto', 'none': 'disable
 PORT_TYPES = {'dummy': 'dummy', 'veth': 'veth', 'bond': 'bond', 'vlan': 'vlan', 'team': 'team'}
 # activation waits for DHCP on the bridge as well (NetworkManager's own DHCP timeout is 45 s)
 ACTIVATE_SECONDS = 120
+# how long NetworkManager may take to make a device of a link this run made (it is unmanaged until then)
+MANAGED_SECONDS = 30
 # a checkpoint NetworkManager rolls back to by itself should this run die while activating
 CHECKPOINT_SECONDS = ACTIVATE_SECONDS + 60
 
@@ -46,6 +49,9 @@ def _keyfile(name, device, kind, sections, master=None, slave_type=None):
     connection = [('id', profile_id(name, device)),
                   ('uuid', profile_uuid(name, device)),
                   ('type', kind), ('interface-name', device), ('autoconnect', 'true')]
+    if kind in ('bridge', 'bond'):
+        # activating the controller activates its ports' profiles too (at boot and when this module activates it)
+        connection.append(('autoconnect-slaves', '1'))
     if master:
         connection += [('master', master), ('slave-type', slave_type), ('autoconnect-priority', PRIORITY)]
     lines = [(HEADER % name).rstrip('\n'), '[connection]'] + ['%s=%s' % kv for kv in connection]
@@ -167,25 +173,15 @@ class Backend(object):
             try:
                 own = None if self.checkpoint else client.checkpoint_create(CHECKPOINT_SECONDS)
                 try:
+                    # the bridge and bond made at runtime go first: NetworkManager makes them again from the profiles
+                    # (_remove_controllers)
+                    before = client.active_profiles()
+                    _remove_controllers(client, kept)
                     # every profile file read again: new ones added, changed ones updated, removed ones deleted
-                    # (LoadConnections refused the new files in the lab's first run, with no reason given)
+                    # (LoadConnections refused new files in the lab: atomic_move had left them 0644, see files.py)
                     client.reload()
-                    active = {}
-                    for profile_path in _order(name, kept):
-                        profile = _profile(profile_path)
-                        try:
-                            connection = client.connection(str(uuid.uuid5(_NAMESPACE, profile)))
-                        except KvmError as exc:
-                            raise KvmError('load', 'NetworkManager profile', files.host_path(profile_path),
-                                           'NetworkManager did not take it (%s); see journalctl -u NetworkManager'
-                                           % exc)
-                        active[client.activate(connection)] = profile
-                    if self.deadline is None:
-                        client.wait_activated(active, ACTIVATE_SECONDS)
-                    else:
-                        # under `rollback`, the pings that follow judge the change: a profile still activating when
-                        # its time is up (DHCP on a bridge that leads nowhere) is rolled back with the rest
-                        client.wait_activated(active, max(1, self.deadline - time.time()), still_activating_ok=True)
+                    if kept:
+                        self._activate_tree(client, name, kept, before)
                 except Exception:
                     if own:
                         client.checkpoint_rollback(own)
@@ -196,6 +192,75 @@ class Backend(object):
                 client.close()
         verb = 'load and activate profiles in' if kept else 'remove profiles from'
         return (verb, activate, ', '.join(_profile(p) for p in sorted(written + removed)))
+
+    def _activate_tree(self, client, name, kept, before):
+        """Activate the bridge's profile alone: NetworkManager brings its ports up with it (autoconnect-slaves), in its
+        own order (activating each profile in turn had each activation undo the one before it: a bridge activated
+        again detaches its ports). Waits until every profile is active (under `rollback`, at most until its deadline:
+        the pings that follow judge a change that is still activating)."""
+        existing = Netlink()
+        try:
+            links = existing.read().links
+        finally:
+            existing.close()
+        for text in kept.values():
+            device = _device(text)
+            if device in links:
+                # a link this run made is unmanaged until NetworkManager has looked at it
+                client.wait_managed(device, MANAGED_SECONDS)
+        uuids = {}
+        for profile_path in _order(name, kept):
+            profile = _profile(profile_path)
+            uuids[str(uuid.uuid5(_NAMESPACE, profile))] = profile
+            try:
+                connection = client.connection(str(uuid.uuid5(_NAMESPACE, profile)))
+            except KvmError as exc:
+                raise KvmError('load', 'NetworkManager profile', files.host_path(profile_path),
+                               'NetworkManager did not take it (%s); see journalctl -u NetworkManager' % exc)
+            # activated again when it was active before (re-read, the change applies on activation); not when
+            # NetworkManager started it by itself on the reload (autoconnect), which an activation would restart
+            if profile_path == path(name, name) and (
+                    uuids_of(profile) in before or uuids_of(profile) not in client.active_profiles()):
+                client.activate(connection)
+        if self.deadline is None:
+            client.wait_profiles(uuids, ACTIVATE_SECONDS)
+        else:
+            client.wait_profiles(uuids, max(1, self.deadline - time.time()), still_activating_ok=True)
+
+
+def uuids_of(profile):
+    return str(uuid.uuid5(_NAMESPACE, profile))
+
+
+def _remove_controllers(client, kept):
+    """Delete the bridge and the bond the profiles are for, where they exist (made at runtime by this run or an
+    earlier one, not by NetworkManager): NetworkManager takes such links as external and, activating a profile on
+    them, re-activates the bridge (which detaches its ports) and sets the bond's mode, which the kernel refuses while
+    the bond has slaves ("unable to set option because the bond device has slaves"). Made by NetworkManager from
+    the profiles instead, they come up in its own order; the checkpoint covers the seconds without them."""
+    ours = set(uuids_of(_profile(p)) for p in kept)
+    controllers = [_device(t) for t in kept.values() if '\ntype=bridge\n' in t or '\ntype=bond\n' in t]
+    link = Netlink()
+    try:
+        state = link.read()
+        for device in controllers:
+            if device in state.links and client.device_profile(device) not in ours:
+                ports = state.ports_of(device)
+                link.delete(device)
+                # the kernel takes a released bond slave down: NetworkManager would not activate it then (no carrier)
+                for port in ports:
+                    if state.link(port)['kind'] not in ('bridge', 'bond'):
+                        link.set(port, state='up')
+    finally:
+        link.close()
+
+
+def _device(text):
+    """The interface-name of a keyfile's text."""
+    for line in text.splitlines():
+        if line.startswith('interface-name='):
+            return line.split('=', 1)[1]
+    return None
 
 
 def _bridge_of(paths):

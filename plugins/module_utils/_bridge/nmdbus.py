@@ -20,6 +20,9 @@ ACTIVE = BUS_NAME + '.Connection.Active'
 CHECKPOINT_FLAGS = 0x02 | 0x04
 # NMActiveConnectionState
 ACTIVATING, ACTIVATED, DEACTIVATING, DEACTIVATED = 1, 2, 3, 4
+STATES = {ACTIVATING: 'activating', DEACTIVATING: 'deactivating', DEACTIVATED: 'deactivated'}
+# NMDeviceState
+UNMANAGED = 10
 NO_OBJECT = '/'
 
 
@@ -85,12 +88,6 @@ class NetworkManager(object):
 
     # ---- profiles
 
-    def load(self, filenames):
-        """Load (or re-read) keyfiles; raises naming the files NetworkManager refused."""
-        _status, failures = self._call(SETTINGS, BUS_NAME + '.Settings', 'LoadConnections', 'as', (list(filenames),))
-        if failures:
-            raise KvmError('load', 'NetworkManager profiles', ', '.join(failures), 'NetworkManager refused them')
-
     def reload(self):
         """Re-read every profile from disk: profiles whose files are gone are removed (and deactivated)."""
         self._call(SETTINGS, BUS_NAME + '.Settings', 'ReloadConnections')
@@ -98,42 +95,61 @@ class NetworkManager(object):
     def connection(self, uuid):
         return self._call(SETTINGS, BUS_NAME + '.Settings', 'GetConnectionByUuid', 's', (uuid,))[0]
 
+    def wait_managed(self, device, seconds):
+        """Wait until NetworkManager takes a link made a moment ago (state unmanaged until it has looked at it: an
+        activation on it is refused as "strictly unmanaged" before then). NetworkManager announces no signal for a
+        link it has not yet made a device of, so this polls, 0.2 s apart; False when the time is up."""
+        deadline = time.time() + seconds
+        while True:
+            try:
+                path = self._call(ROOT, BUS_NAME, 'GetDeviceByIpIface', 's', (device,))[0]
+                if self._property(path, BUS_NAME + '.Device', 'State') > UNMANAGED:
+                    return True
+            except KvmError:   # not a device of NetworkManager's yet
+                pass
+            if time.time() >= deadline:
+                return False
+            time.sleep(0.2)
+
     def activate(self, connection):
         """Start activating a profile on the device it names; returns the active connection's path."""
         return self._call(ROOT, BUS_NAME, 'ActivateConnection', 'ooo', (connection, NO_OBJECT, NO_OBJECT))[0]
 
-    def wait_activated(self, active, seconds, still_activating_ok=False):
-        """Wait for every active connection in `active` ({path: profile}) to reach ACTIVATED, on NetworkManager's
-        StateChanged signals; raises naming the profiles that failed or (unless still_activating_ok) are still
-        activating when `seconds` are up."""
-        rule = dbus.MatchRule(type='signal', interface=ACTIVE, member='StateChanged')
-        dbus.unwrap_msg(self.conn.send_and_get_reply(dbus.message_bus.AddMatch(rule), timeout=10))
+    def device_profile(self, device):
+        """The uuid of the profile active on `device`, None when none is (or NetworkManager has no such device)."""
+        try:
+            path = self._call(ROOT, BUS_NAME, 'GetDeviceByIpIface', 's', (device,))[0]
+            active = self._property(path, BUS_NAME + '.Device', 'ActiveConnection')
+            return None if active == NO_OBJECT else self._property(active, ACTIVE, 'Uuid')
+        except KvmError:
+            return None
+
+    def active_profiles(self):
+        """{profile uuid: state} of NetworkManager's active connections."""
+        found = {}
+        for active in self._property(ROOT, BUS_NAME, 'ActiveConnections'):
+            try:
+                found[self._property(active, ACTIVE, 'Uuid')] = self._property(active, ACTIVE, 'State')
+            except KvmError:   # gone between the two reads
+                pass
+        return found
+
+    def wait_profiles(self, uuids, seconds, still_activating_ok=False):
+        """Wait until every profile of `uuids` ({uuid: profile}) is activated, whichever activation brought it up
+        (NetworkManager activates a controller's ports itself, autoconnect-slaves, and may activate one again when
+        its controller is): the active connections are read 0.3 s apart. Raises naming the profiles not activated
+        when `seconds` are up (unless still_activating_ok)."""
         deadline = time.time() + seconds
-        with self.conn.filter(rule, bufsize=256) as queue:
-            states = {}
-            for path in active:
-                try:   # the signal may have come before the match: read the state once
-                    states[path] = self._property(path, ACTIVE, 'State')
-                except KvmError:   # gone already: it failed and NetworkManager dropped it
-                    states[path] = DEACTIVATED
-            while True:
-                failed = sorted(active[p] for p, s in states.items() if s in (DEACTIVATING, DEACTIVATED))
-                if failed:
-                    raise KvmError('activate', 'NetworkManager profiles', ', '.join(failed),
-                                   'NetworkManager could not activate them (see journalctl -u NetworkManager)')
-                waiting = sorted(active[p] for p, s in states.items() if s != ACTIVATED)
-                if not waiting:
+        while True:
+            states = self.active_profiles()
+            waiting = sorted(p for u, p in uuids.items() if states.get(u) != ACTIVATED)
+            if not waiting:
+                return
+            if time.time() >= deadline:
+                if still_activating_ok:
                     return
-                left = deadline - time.time()
-                if left <= 0:
-                    if still_activating_ok:
-                        return
-                    raise KvmError('activate', 'NetworkManager profiles', ', '.join(waiting),
-                                   'still activating after %ss' % seconds)
-                try:
-                    message = self.conn.recv_until_filtered(queue, timeout=left)
-                except TimeoutError:
-                    continue
-                path = message.header.fields.get(dbus.HeaderFields.path)
-                if path in states:
-                    states[path] = message.body[0]
+                raise KvmError('activate', 'NetworkManager profiles', ', '.join(waiting),
+                               'not activated after %ss (%s); see journalctl -u NetworkManager' % (seconds, ', '.join(
+                                   '%s %s' % (uuids[u], STATES.get(states.get(u), 'inactive'))
+                                   for u in sorted(uuids) if states.get(u) != ACTIVATED)))
+            time.sleep(0.3)

@@ -93,7 +93,8 @@ def config(resource):
     if taps is None:
         taps = [resource.tap_config(name) for name in after['taps']]
     return dict(name=resource.name, uplink=uplink, ipv4=families['ipv4'], ipv6=families['ipv6'],
-                stp=after['stp'], forward_delay=after['forward_delay'], mtu=d['mtu'], mac=after['mac'], taps=taps)
+                stp=after['stp'], forward_delay=after['forward_delay'] if d['forward_delay'] is None else d['forward_delay'],
+                mtu=d['mtu'], mac=after['mac'], taps=taps)
 
 
 def plan(resource, plan):

@@ -47,8 +47,9 @@ def matching(pattern):
     return sorted('/' + found[len(prefix):].lstrip('/') for found in glob.glob(host_path(pattern)))
 
 
-def write_atomically(module, path, text, mode=0o644):
-    """Replace `path` with `text` in one rename, so a reader never sees half a file."""
+def write_atomically(module, path, text, mode=None):
+    """Replace `path` with `text` in one rename, so a reader never sees half a file. With `mode`, the file ends with
+    that mode; without, a new file gets 0644 and an existing one keeps its own."""
     target = host_path(path)
     directory = os.path.dirname(target)
     if not os.path.isdir(directory):
@@ -57,8 +58,12 @@ def write_atomically(module, path, text, mode=0o644):
     try:
         with os.fdopen(handle, 'wb') as stream:
             stream.write(text.encode('utf-8'))
-        os.chmod(temporary, mode)
+        os.chmod(temporary, 0o644 if mode is None else mode)
         module.ansible.atomic_move(temporary, target)
+        if mode is not None:
+            # atomic_move gives a file it creates the umask's default mode (0644), whatever the temporary had:
+            # NetworkManager refuses a keyfile that others may read ("insecure permissions")
+            os.chmod(target, mode)
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)

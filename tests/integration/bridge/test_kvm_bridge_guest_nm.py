@@ -3,6 +3,7 @@ guest unmasks it and hands eth0 over to it): NetworkManager profiles that bring 
 wrong changes rolled back through NetworkManager's checkpoints, the guest staying reachable. Also VLAN 100 under a
 bridge in both Debian guests, pinging each other over it."""
 
+import os
 import time
 
 import pytest
@@ -11,13 +12,7 @@ from kvmlab.fixtures import LAB_HOSTS
 from bridge_guests import Guest, install_pyroute2, wait
 from harness import contract, fails, ok
 
-# not yet green in the lab (issue 15, session 5): kvm_bridge now activates its profiles through NetworkManager's D-Bus
-# API under a checkpoint; the one lab run that got that far (kvl3-deb2, 01:05 UTC) had Settings.LoadConnections refuse
-# all four new keyfiles (no reason returned; the fixture destroyed the guest before its journal was read), the
-# checkpoint rollback then put the guest back and it stayed reachable. The activation now re-reads the profiles with
-# ReloadConnections instead; that path has not run in the lab yet (machine load 12-16: a guest boot took 4-6 min)
-pytestmark = [pytest.mark.lab, pytest.mark.skip(reason='NetworkManager activation over D-Bus not yet run green in the '
-                                                       'lab (see the comment above; docs/kvm_bridge.md)')]
+pytestmark = pytest.mark.lab
 
 SECOND_MAC = '52:54:00:7b:00:12'
 PROFILES = '/etc/NetworkManager/system-connections'
@@ -30,6 +25,10 @@ printf '[connection]\nid=eth0\ntype=ethernet\ninterface-name=eth0\n\n[ipv4]\nmet
     > %(profiles)s/eth0.nmconnection
 chmod 600 %(profiles)s/eth0.nmconnection
 printf 'auto lo\niface lo inet loopback\n\nsource /etc/network/interfaces.d/*\n' > /etc/network/interfaces
+# ifenslave's ifupdown hooks (the image has ifenslave for the ifupdown tests; a host NetworkManager runs has none) are
+# run by NetworkManager's 01-ifupdown dispatcher script too: for each port's "down" event its post-down hook releases
+# the port from NetworkManager's bond, NetworkManager enslaves it again, and so on without end
+rm -f /etc/network/if-pre-up.d/ifenslave /etc/network/if-up.d/ifenslave /etc/network/if-post-down.d/ifenslave
 systemctl unmask NetworkManager.service NetworkManager-wait-online.service NetworkManager-dispatcher.service
 systemctl enable NetworkManager.service
 # the hand-over cuts this ssh session: it runs as a unit of its own. ifupdown's dhclient releases the lease (the lab's
@@ -68,8 +67,10 @@ def nm_guest(request):
         made.address = made.addresses('eth0')[0]
         yield made
     finally:
-        # nobody else uses the second guest: it stops here (the lab's `down` removes it), its CPU goes back
-        made.dom.destroy()
+        # nobody else uses the second guest: it stops here (the lab's `down` removes it), its CPU goes back; kept for
+        # a look at its journal with KVMLAB_KEEP=1
+        if not os.environ.get('KVMLAB_KEEP'):
+            made.dom.destroy()
         made.conn.close()
 
 

@@ -1,10 +1,11 @@
-"""kvm_bridge's NetworkManager profiles handed to NetworkManager through its D-Bus API (a recording stand-in for the
-client here; the lab's NetworkManager guest runs the real one): loaded, activated controller first, waited on, under
-a checkpoint destroyed on success and rolled back on a failure."""
+"""kvm_bridge's NetworkManager profiles handed to NetworkManager through its D-Bus API (recording stand-ins for the
+client and netlink here; the lab's NetworkManager guest runs the real ones): the runtime bridge and bond deleted (their
+released slaves brought up again), profiles re-read, the bridge's profile activated (NetworkManager brings its ports),
+every profile waited on, under a checkpoint destroyed on success and rolled back on a failure."""
 
 import pytest
 
-from ansible_collections.kvmops.kvm.plugins.module_utils._bridge import nm
+from ansible_collections.kvmops.kvm.plugins.module_utils._bridge import netlink, nm
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import KvmError
 
 CONFIG = dict(name='br0', uplink={'kind': 'bond', 'name': 'bond0', 'slaves': ['eth0', 'eth1'],
@@ -48,17 +49,56 @@ class Client(object):
         self.calls.append(('activate', connection))
         return '/active/%d' % len(self.calls)
 
-    def wait_activated(self, active, seconds, still_activating_ok=False):
-        self.calls.append(('wait', sorted(active.values()), still_activating_ok))
+    def active_profiles(self):
+        return dict(self.active)
+
+    def device_profile(self, device):
+        return self.profiles.get(device)
+
+    def wait_managed(self, device, seconds):
+        self.calls.append(('managed', device))
+        return True
+
+    def wait_profiles(self, uuids, seconds, still_activating_ok=False):
+        self.calls.append(('wait', sorted(uuids.values()), still_activating_ok))
         if self.fail:
-            raise KvmError('activate', 'NetworkManager profiles', self.fail, 'NetworkManager could not activate them')
+            raise KvmError('activate', 'NetworkManager profiles', self.fail, 'not activated after 120s')
+
+
+class Link(object):
+    """netlink as the module found it after its runtime changes: br0 over bond0 over eth0 and eth1."""
+    calls = []
+    links = {}
+
+    def __init__(self):
+        pass
+
+    def close(self):
+        pass
+
+    def read(self):
+        links = dict((n, {'kind': k, 'master': m}) for n, (k, m) in self.links.items())
+        return netlink.State(links, {}, [])
+
+    def delete(self, name):
+        self.calls.append(('delete', name))
+        del self.links[name]
+
+    def set(self, name, **keywords):
+        self.calls.append(('set', name, keywords))
 
 
 @pytest.fixture
 def client(monkeypatch):
     Client.calls = []
     Client.fail = None
+    Client.active = {}
+    Client.profiles = {}
+    Link.calls = []
+    Link.links = {'br0': ('bridge', None), 'bond0': ('bond', 'br0'), 'eth0': (None, 'bond0'),
+                  'eth1': (None, 'bond0')}
     monkeypatch.setattr(nm.nmdbus, 'NetworkManager', Client)
+    monkeypatch.setattr(nm, 'Netlink', Link)
     return Client
 
 
@@ -73,12 +113,37 @@ def test_profiles_are_loaded_and_activated_controller_first_under_a_checkpoint(c
     assert verb == 'load and activate profiles in'
     assert detail == 'kvmops-br0--bond0, kvmops-br0--eth0, kvmops-br0--eth1, kvmops-br0'
     run()
+    # the runtime bond and bridge are NetworkManager's to make; the bond's released slaves are up again
+    assert sorted(c[1] for c in Link.calls if c[0] == 'delete') == ['bond0', 'br0']
+    assert sorted(c[1] for c in Link.calls if c[0] == 'set') == ['eth0', 'eth1']
     activated = [c[1] for c in client.calls if c[0] == 'activate']
-    uuids = [nm.profile_uuid('br0', d) for d in ('br0', 'bond0', 'eth0', 'eth1')]
-    assert activated == ['/settings/' + u for u in uuids]
+    assert activated == ['/settings/' + nm.profile_uuid('br0', 'br0')]
     names = [c[0] for c in client.calls]
-    assert names == ['open', 'checkpoint_create', 'reload', 'activate', 'activate', 'activate', 'activate', 'wait',
+    assert names == ['open', 'checkpoint_create', 'reload', 'managed', 'managed', 'activate', 'wait',
                      'checkpoint_destroy', 'close']
+    assert client.calls[-3] == ('wait', ['kvmops-br0', 'kvmops-br0--bond0', 'kvmops-br0--eth0', 'kvmops-br0--eth1'],
+                                False)
+
+
+def test_a_bridge_networkmanager_already_runs_with_our_profile_is_kept_and_activated_again(client):
+    client.profiles = {'br0': nm.profile_uuid('br0', 'br0'), 'bond0': nm.profile_uuid('br0', 'bond0')}
+    client.active = {nm.profile_uuid('br0', 'br0'): 2}
+    _verb, run, _detail = _activated(nm.Backend(None))
+    run()
+    assert [c for c in Link.calls if c[0] == 'delete'] == []
+    assert [c[1] for c in client.calls if c[0] == 'activate'] == ['/settings/' + nm.profile_uuid('br0', 'br0')]
+
+
+def test_a_bridge_networkmanager_started_by_itself_on_the_reload_is_not_activated_again(client):
+    class Autoconnecting(Client):
+        def reload(self):
+            Client.reload(self)
+            self.active[nm.profile_uuid('br0', 'br0')] = 1
+    Autoconnecting.calls = Client.calls
+    nm.nmdbus.NetworkManager = Autoconnecting
+    _verb, run, _detail = _activated(nm.Backend(None))
+    run()
+    assert [c for c in client.calls if c[0] == 'activate'] == []
 
 
 def test_a_profile_that_fails_to_activate_rolls_the_checkpoint_back_and_fails_naming_it(client):
@@ -108,7 +173,7 @@ def test_removed_profiles_are_reloaded_away_and_nothing_is_activated(client):
     assert verb == 'remove profiles from'
     run()
     names = [c[0] for c in client.calls]
-    assert names == ['open', 'checkpoint_create', 'reload', 'wait', 'checkpoint_destroy', 'close']
+    assert names == ['open', 'checkpoint_create', 'reload', 'checkpoint_destroy', 'close']
 
 
 def test_ports_that_are_not_nics_get_profiles_of_their_own_type():

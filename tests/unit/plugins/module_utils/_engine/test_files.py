@@ -19,8 +19,12 @@ class FakeAnsible(object):
         self.moves = []
 
     def atomic_move(self, source, target):
+        """As Ansible's: a file it creates gets the umask's default mode (0644 here), an existing one keeps its own."""
         self.moves.append(target)
+        creating = not os.path.exists(target)
+        mode = None if creating else os.stat(target).st_mode & 0o7777
         shutil.move(source, target)
+        os.chmod(target, 0o644 if creating else mode)
 
 
 class FakeModule(object):
@@ -62,6 +66,17 @@ def test_write_atomically_creates_the_directory_sets_the_mode_and_leaves_no_temp
     assert os.listdir(str(target.parent)) == ['kvmops.conf']
     _files.write_atomically(module, '/etc/modules-load.d/kvmops.conf', u'kvm\n')
     assert target.read_text() == 'kvm\n'
+    assert oct(os.stat(str(target)).st_mode & 0o777) == oct(0o600)   # no mode given: the file keeps its own
+
+
+def test_a_new_file_gets_the_mode_asked_although_atomic_move_gives_new_files_0644(root):
+    """NetworkManager refuses keyfiles others may read: kvm_bridge's profiles must end 0600."""
+    _files.write_atomically(FakeModule(), '/etc/NetworkManager/system-connections/x.nmconnection', u'[connection]\n',
+                            mode=0o600)
+    target = root / 'etc' / 'NetworkManager' / 'system-connections' / 'x.nmconnection'
+    assert oct(os.stat(str(target)).st_mode & 0o777) == oct(0o600)
+    _files.write_atomically(FakeModule(), '/etc/new.conf', u'x\n')
+    assert oct(os.stat(str(root / 'etc' / 'new.conf')).st_mode & 0o777) == oct(0o644)
 
 
 def test_a_failed_write_leaves_no_temporary(root):
