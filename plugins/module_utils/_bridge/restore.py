@@ -35,8 +35,10 @@ def _order(snapshot):
     return sorted(snapshot.names, key=lambda n: (rank.get((snapshot.state.link(n) or {}).get('kind'), 3), n))
 
 
-def runtime(nl, snapshot):
-    """Restore the links of the snapshot; return what was done, one line each (errors included)."""
+def runtime(nl, snapshot, links_only=False):
+    """Restore the links of the snapshot; return what was done, one line each (errors included). With `links_only`
+    (NetworkManager's checkpoint restored the rest, and is still re-activating its profiles: netlink changes would
+    race with it), only the links the run made are deleted."""
     done = []
     old = snapshot.state
 
@@ -52,6 +54,8 @@ def runtime(nl, snapshot):
     for name in reversed(_order(snapshot)):
         if old.link(name) is None and now.link(name) is not None:
             step('deleted %s' % name, lambda n=name: nl.delete(n))
+    if links_only:
+        return done
     # links the run deleted: made again
     for name in _order(snapshot):
         link = old.link(name)

@@ -257,5 +257,5 @@ def rollback(resource, snapshot, checkpoint):
                 activation[1]()
             except KvmError as exc:
                 restored.append('%s failed: %s' % (activation[0], exc))
-    restored += restore.runtime(resource.nl(), snapshot)
+    restored += restore.runtime(resource.nl(), snapshot, links_only=by_checkpoint)
     return restored
