@@ -162,6 +162,9 @@ def test_address_moved_to_a_bridge_without_uplink_is_rolled_back_through_a_check
     guest = nm_guest
     ok('kvm_bridge', dict(SEEDS, persist='networkmanager'), **guest.on)
     guest.ssh('ip link add %s type dummy && ip link set %s up' % (DEAD, DEAD))
+    # eth0's own profile would take eth0 (and the address, over DHCP) back once bond0's profiles are gone, and the host
+    # would stay reachable: the change would cut nothing. Without it, the address is on a bridge that leads nowhere
+    guest.ssh('nmcli connection modify eth0 connection.autoconnect no')
     before = (_profiles(guest), guest.defaults())
     try:
         failed = fails('kvm_bridge', dict(name='br0', ports=[DEAD], persist='networkmanager', force=True,
@@ -172,4 +175,4 @@ def test_address_moved_to_a_bridge_without_uplink_is_rolled_back_through_a_check
         assert 'master' not in guest.links()[DEAD]
         _check_bond_bridge(guest)
     finally:
-        guest.ssh('ip link del %s' % DEAD, check=False)
+        guest.ssh('ip link del %s; nmcli connection modify eth0 connection.autoconnect yes' % DEAD, check=False)
