@@ -135,8 +135,11 @@ def _name_of(xml):
     return xml.split('<name>', 1)[1].split('</name>', 1)[0]
 
 
-@pytest.fixture(scope='session')
+@pytest.fixture(scope='module')
 def mig(lab):
+    """Each test file starts and ends with nothing of its own on the lab hosts: its guests, their disks and networks,
+    the pools a copy made ('migrated-images' on the default pool's directory, which the demo's hypervisor role needs
+    to itself)."""
     helper = Mig(lab)
     helper.purge()
     yield helper

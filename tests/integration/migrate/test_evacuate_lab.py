@@ -31,15 +31,6 @@ def task_results(results, task_name):
 
 def test_evacuate_two_at_a_time_and_a_guest_that_cannot_move(mig):
     names = [mig.prefix + 'ev%d' % i for i in range(4)]
-    try:
-        _evacuate(mig, names)
-    finally:
-        for host in (mig.h1, mig.h2):
-            for name in names:
-                mig.lab.remove_guest(host, name)
-
-
-def _evacuate(mig, names):
     for name in names[:3]:
         mig.define(mig.h1, mig.lab.tiny_guest_xml(name, ip=None))
     stuck = names[3]

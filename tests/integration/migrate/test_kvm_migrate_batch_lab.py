@@ -10,15 +10,6 @@ from harness import contract, fails
 
 def test_two_guests_side_by_side_and_one_that_cannot_move(mig):
     names = [mig.prefix + 'bat%d' % i for i in range(2)]
-    try:
-        _batch(mig, names)
-    finally:
-        for host in (mig.h1, mig.h2):
-            for name in names:
-                mig.lab.remove_guest(host, name)
-
-
-def _batch(mig, names):
     for name in names:
         mig.define(mig.h1, mig.lab.tiny_guest_xml(name, ip=None))
     args = dict(source_uri=mig.h1.ssh_uri, dest_uri=mig.h2.ssh_uri, parallel=2, guests=[dict(name=n) for n in names])
