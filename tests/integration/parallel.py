@@ -27,6 +27,9 @@ import sys
 import time
 from xml.etree import ElementTree
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'lab'))
+from kvmlab import config  # noqa: E402  pylint: disable=wrong-import-position
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 OUTPUT = os.path.join(ROOT, 'tests', 'output')
@@ -186,7 +189,7 @@ def free_instance():
     """The first lab instance N whose bridge and its neighbour's (N+1) are not up: another checkout's lab on this
     machine (a developer's session, an earlier run still tearing down) is left alone rather than collided with."""
     for instance in range(0, 9):
-        names = ['kvl%s-br0' % (n or '') for n in (instance, instance + 1)]
+        names = [config.bridge_name(n) for n in (instance, instance + 1)]
         if not any(os.path.exists('/sys/class/net/%s' % name) for name in names):
             return instance
     return 0

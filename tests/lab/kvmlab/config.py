@@ -10,7 +10,19 @@ INSTANCE = int(os.environ.get("KVMLAB_INSTANCE", "0"))
 if not 0 <= INSTANCE <= 9:
     raise ValueError("KVMLAB_INSTANCE must be 0..9")
 _SUFFIX = str(INSTANCE) if INSTANCE else ""
-PREFIX = f"kvl{_SUFFIX}-"
+
+
+def prefix(instance: int) -> str:
+    """The prefix of every name lab instance N makes."""
+    return f"kvl{instance or ''}-"
+
+
+def bridge_name(instance: int) -> str:
+    """Lab instance N's bridge: while it exists, that instance is up."""
+    return f"{prefix(instance)}br0"
+
+
+PREFIX = prefix(INSTANCE)
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CACHE_DIR = Path(os.environ.get("KVMLAB_CACHE", REPO_ROOT / ".cache" / "lab"))
 RUN_DIR = CACHE_DIR / f"run{_SUFFIX}"  # everything of a running lab; `down` deletes it
@@ -24,7 +36,7 @@ VENV_PYTHON = REPO_ROOT / ".venv" / "bin" / "python"
 # hosts, .50-.99 static guest addresses, .100-.199 DHCP (reservations by MAC).
 SUBNET_PREFIX = f"10.213.{47 + INSTANCE}"
 NETMASK_BITS = 24
-BRIDGE = f"{PREFIX}br0"
+BRIDGE = bridge_name(INSTANCE)
 BRIDGE_IP = f"{SUBNET_PREFIX}.1"
 STORAGE_IP = f"{SUBNET_PREFIX}.2"
 DHCP_RANGE = (f"{SUBNET_PREFIX}.100", f"{SUBNET_PREFIX}.199")
