@@ -27,7 +27,7 @@ except ImportError:
 class _DBus(object):
     """jeepney's pieces kvm_bridge uses, or None each when jeepney is not installed."""
 
-    open = DBusAddress = new_method_call = unwrap_msg = MatchRule = message_bus = HeaderFields = None
+    open = DBusAddress = new_method_call = unwrap_msg = MatchRule = message_bus = None
 
     class DBusErrorResponse(Exception):
         """Stands in for jeepney's."""
@@ -35,13 +35,13 @@ class _DBus(object):
 
 dbus = _DBus()
 try:
-    from jeepney import DBusAddress, HeaderFields, MatchRule, new_method_call
+    from jeepney import DBusAddress, MatchRule, new_method_call
     from jeepney.bus_messages import message_bus
     from jeepney.io.blocking import open_dbus_connection
     from jeepney.wrappers import DBusErrorResponse, unwrap_msg
     dbus.open = open_dbus_connection
     dbus.DBusAddress, dbus.new_method_call, dbus.unwrap_msg = DBusAddress, new_method_call, unwrap_msg
-    dbus.MatchRule, dbus.message_bus, dbus.HeaderFields = MatchRule, message_bus, HeaderFields
+    dbus.MatchRule, dbus.message_bus = MatchRule, message_bus
     dbus.DBusErrorResponse = DBusErrorResponse
     JEEPNEY_IMPORT_ERROR = None
 except (ImportError, SyntaxError):   # SyntaxError: jeepney needs Python 3.7+

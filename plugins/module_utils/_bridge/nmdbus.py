@@ -46,6 +46,7 @@ class NetworkManager(object):
     def __init__(self):
         require_jeepney()
         self.conn = dbus.open(bus='SYSTEM')
+        self.subscribed = False   # to NetworkManager's signals, once per connection
 
     def close(self):
         self.conn.close()
@@ -97,19 +98,14 @@ class NetworkManager(object):
 
     def wait_managed(self, device, seconds):
         """Wait until NetworkManager takes a link made a moment ago (state unmanaged until it has looked at it: an
-        activation on it is refused as "strictly unmanaged" before then). NetworkManager announces no signal for a
-        link it has not yet made a device of, so this polls, 0.2 s apart; False when the time is up."""
-        deadline = time.time() + seconds
-        while True:
+        activation on it is refused as "strictly unmanaged" before then); False when the time is up."""
+        def managed():
             try:
                 path = self._call(ROOT, BUS_NAME, 'GetDeviceByIpIface', 's', (device,))[0]
-                if self._property(path, BUS_NAME + '.Device', 'State') > UNMANAGED:
-                    return True
+                return self._property(path, BUS_NAME + '.Device', 'State') > UNMANAGED
             except KvmError:   # not a device of NetworkManager's yet
-                pass
-            if time.time() >= deadline:
                 return False
-            time.sleep(0.2)
+        return self._wait(managed, seconds)
 
     def activate(self, connection):
         """Start activating a profile on the device it names; returns the active connection's path."""
@@ -137,19 +133,41 @@ class NetworkManager(object):
     def wait_profiles(self, uuids, seconds, still_activating_ok=False):
         """Wait until every profile of `uuids` ({uuid: profile}) is activated, whichever activation brought it up
         (NetworkManager activates a controller's ports itself, autoconnect-slaves, and may activate one again when
-        its controller is): the active connections are read 0.3 s apart. Raises naming the profiles not activated
-        when `seconds` are up (unless still_activating_ok)."""
+        its controller is). Raises naming the profiles not activated when `seconds` are up (unless
+        still_activating_ok)."""
+        states = {}
+
+        def activated():
+            states.update(self.active_profiles())
+            return all(states.get(u) == ACTIVATED for u in uuids)
+        if self._wait(activated, seconds) or still_activating_ok:
+            return
+        raise KvmError('activate', 'NetworkManager profiles', ', '.join(sorted(
+            p for u, p in uuids.items() if states.get(u) != ACTIVATED)),
+            'not activated after %ss (%s); see journalctl -u NetworkManager' % (seconds, ', '.join(
+                '%s %s' % (uuids[u], STATES.get(states.get(u), 'inactive'))
+                for u in sorted(uuids) if states.get(u) != ACTIVATED)))
+
+    # ---- waiting on NetworkManager's signals
+
+    def _wait(self, ready, seconds):
+        """True once `ready()` holds, checked now and again whenever NetworkManager signals anything under its
+        object tree (a device added or changing state, an activation changing state, properties changed); False
+        when `seconds` are up first. The filter is in place before the subscription and the first check, so no
+        change falls between them."""
         deadline = time.time() + seconds
-        while True:
-            states = self.active_profiles()
-            waiting = sorted(p for u, p in uuids.items() if states.get(u) != ACTIVATED)
-            if not waiting:
-                return
-            if time.time() >= deadline:
-                if still_activating_ok:
-                    return
-                raise KvmError('activate', 'NetworkManager profiles', ', '.join(waiting),
-                               'not activated after %ss (%s); see journalctl -u NetworkManager' % (seconds, ', '.join(
-                                   '%s %s' % (uuids[u], STATES.get(states.get(u), 'inactive'))
-                                   for u in sorted(uuids) if states.get(u) != ACTIVATED)))
-            time.sleep(0.3)
+        rule = dbus.MatchRule(type='signal', path_namespace=ROOT)
+        with self.conn.filter(rule) as signals:
+            if not self.subscribed:
+                self.conn.send_and_get_reply(dbus.message_bus.AddMatch(rule), timeout=10)
+                self.subscribed = True
+            while not ready():
+                left = deadline - time.time()
+                if left <= 0:
+                    return False
+                try:
+                    self.conn.recv_until_filtered(signals, timeout=left)
+                except TimeoutError:
+                    return ready()
+                signals.clear()   # one look at the state answers every signal that came meanwhile
+            return True
