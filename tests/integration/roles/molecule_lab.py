@@ -7,6 +7,13 @@ The scenarios' Ansible runs and testinfra's commands share one ssh connection pe
 a directory of its own, kept 30 minutes): a new ssh login to a TCG guest costs seconds (sshd, PAM, logind), and
 testinfra alone would make one per command. close_connections() ends them.
 
+The scenarios' Ansible runs use Mitogen for Ansible (mitogen_env(): its `mitogen_linear` strategy): one Python
+interpreter per host for the whole molecule run, forked for every task (mitogen_task_isolation: fork, so each
+module still runs in a fresh process, as under AnsiballZ), with module_utils sent and compiled once. Without it
+every task is a new Python start and an AnsiballZ unpack-and-import in the emulated guest, 10-45 s each under load;
+with it about a second (docs/molecule.md). testinfra is unaffected: it runs its commands over the shared ssh
+connection.
+
   python tests/integration/roles/molecule_lab.py     # prints `export MOLECULE_LAB_INVENTORY=...` for a lab that is up
 """
 
@@ -18,6 +25,9 @@ import tempfile
 import yaml
 
 CONTROL_PERSIST = '30m'
+# every module run in a fresh child forked from the host's warm interpreter: no state (libvirt's event loop thread,
+# module globals) carried from one task to the next
+HOST_VARS = {'mitogen_task_isolation': 'fork'}
 
 
 def lab_groups(lab):
@@ -48,13 +58,26 @@ def write_inventory(lab, directory, control_dir, debian_guests=True):
         common = yaml.safe_load(stream)['all']['vars'].get('ansible_ssh_common_args', '')
     persistent = '%s -o ControlMaster=auto -o ControlPersist=%s -o ControlPath=%s/%%C' % (
         common, CONTROL_PERSIST, control_dir)
-    children = {'kvmtr_hv': {'hosts': dict((host.name, None) for host in lab.hosts[:1])}}
+    guest_vars = dict(HOST_VARS, ansible_ssh_common_args=persistent)
+    children = {'kvmtr_hv': {'hosts': dict((host.name, None) for host in lab.hosts[:1]), 'vars': dict(HOST_VARS)}}
     if debian_guests:
-        children.update(kvmtr_kvm={'hosts': {kvm: None}, 'vars': {'ansible_ssh_common_args': persistent}},
-                        kvmtr_nfs={'hosts': {nfs: None}, 'vars': {'ansible_ssh_common_args': persistent}})
+        children.update(kvmtr_kvm={'hosts': {kvm: None}, 'vars': guest_vars},
+                        kvmtr_nfs={'hosts': {nfs: None}, 'vars': dict(guest_vars)})
     with open(os.path.join(directory, '20-kvmtr.yml'), 'w') as stream:
         yaml.safe_dump({'all': {'children': children}}, stream)
     return directory
+
+
+def mitogen_env():
+    """The environment that makes the scenarios' ansible-playbook runs use Mitogen's strategy (requirements-dev.txt).
+    Host keys: Mitogen puts its own StrictHostKeyChecking option before the inventory's ssh arguments (first one
+    wins in ssh) unless Ansible's host key checking is off; the lab's inventory turns it off for plain ssh already
+    (its guests get new keys at every boot). The timeout: Mitogen's first connection to a host is an ssh login and
+    its interpreter's bootstrap, within Ansible's connection timeout (10 s by default), which a TCG guest under
+    load overran."""
+    import ansible_mitogen
+    return {'ANSIBLE_STRATEGY_PLUGINS': os.path.join(os.path.dirname(ansible_mitogen.__file__), 'plugins', 'strategy'),
+            'ANSIBLE_STRATEGY': 'mitogen_linear', 'ANSIBLE_HOST_KEY_CHECKING': 'False', 'ANSIBLE_TIMEOUT': '120'}
 
 
 def close_connections(lab, control_dir):
@@ -72,3 +95,5 @@ if __name__ == '__main__':
     from kvmlab import Lab, config
     inventory = write_inventory(Lab(), str(config.RUN_DIR / 'molecule-inventory'), control_directory())
     print('export MOLECULE_LAB_INVENTORY=%s' % inventory)
+    for name, value in sorted(mitogen_env().items()):
+        print('export %s=%s' % (name, value))
