@@ -7,6 +7,7 @@ booted, over one ssh connection per guest, with facts gathered once."""
 import os
 import re
 import subprocess
+import threading
 import time
 
 import pytest
@@ -28,6 +29,7 @@ ON_GUESTS = any(name in GUEST_SCENARIOS for name in SCENARIOS)
 BIN = os.path.join(ROOT, '.venv', 'bin')
 # every scenario's steps (molecule logs "[scenario > step] Executed: Successful" for each)
 STEPS = ['syntax', 'prepare', 'check', 'converge', 'idempotence', 'verify', 'cleanup']
+STEP_LINE = re.compile(r'\[(\w+) > (\w+)\] (?:\x1b\[\d+m)?(Executing|Executed: \w+)')
 
 
 @pytest.fixture(scope='module')
@@ -54,6 +56,29 @@ def molecule_env(lab, tmp_path_factory):
         close_connections(lab, control)
 
 
+def run_timed(command, env, timeout):
+    """Run molecule; (exit code, its output, [(scenario, step, seconds, outcome)]): molecule prints no times, and
+    the budget of `make test` wants to know which step took them."""
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    timer = threading.Timer(timeout, proc.kill)
+    timer.start()
+    lines, steps, started = [], [], {}
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            match = STEP_LINE.search(line)
+            if not match:
+                continue
+            if match.group(3) == 'Executing':
+                started.setdefault(match.group(1, 2), time.monotonic())
+            elif match.group(1, 2) in started:
+                steps.append(match.group(1, 2) + (time.monotonic() - started.pop(match.group(1, 2)), match.group(3)))
+    finally:
+        timer.cancel()
+    return proc.wait(), ''.join(lines), steps
+
+
 def test_molecule_scenarios(molecule_env):
     scenarios = []
     for scenario in SCENARIOS:
@@ -64,15 +89,15 @@ def test_molecule_scenarios(molecule_env):
                    stdin=subprocess.DEVNULL, capture_output=True, timeout=300, check=True)
     command = [os.path.join(BIN, 'molecule'), 'test'] + scenarios
     began = time.monotonic()
-    proc = subprocess.run(command, cwd=ROOT, env=molecule_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, timeout=3600, check=False)
+    returncode, output, steps = run_timed(command, molecule_env, 3600)
     print('molecule test %s: %.0f s' % (' '.join('-s ' + s for s in SCENARIOS), time.monotonic() - began))
-    print('\n'.join(line for line in proc.stdout.splitlines() if '] Executed:' in line or 'RECAP' in line))
-    assert proc.returncode == 0, proc.stdout[-12000:]
+    for scenario, step, seconds, outcome in steps:
+        print('  %-13s %-12s %5.0f s  %s' % (scenario, step, seconds, outcome))
+    assert returncode == 0, output[-12000:]
     for scenario in SCENARIOS:
         # every step of every scenario ran and succeeded (idempotence fails on any change in the second converge)
         for step in STEPS:
-            assert re.search(r'\[%s > %s\] Executed: Successful' % (scenario, step), proc.stdout), (
-                scenario, step, proc.stdout[-6000:])
-    verified = re.findall(r'=+ (\d+ passed[^=]*) in [\d.]+s =+', proc.stdout)
-    assert len(verified) == len(SCENARIOS) and 'failed' not in ' '.join(verified), proc.stdout[-6000:]
+            assert re.search(r'\[%s > %s\] Executed: Successful' % (scenario, step), output), (
+                scenario, step, output[-6000:])
+    verified = re.findall(r'=+ (\d+ passed[^=]*) in [\d.]+s =+', output)
+    assert len(verified) == len(SCENARIOS) and 'failed' not in ' '.join(verified), output[-6000:]
