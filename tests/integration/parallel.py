@@ -39,9 +39,10 @@ PYTHON = os.path.join(ROOT, '.venv', 'bin', 'python')
 # reuse them; storage adds the NFS server guest; the inventory reads the hosts and the guest's agent; kvm_bridge
 # makes a bridge in a host; migrations between the hosts (unmarked, so they run first), then the AWX job playbooks
 # under ansible-runner (a migration there and back, host setup and a guest deployment); the demo runs on the hosts;
-# the roles' molecule scenarios install packages (from the lab's package mirror) into the Debian guest and the NFS
-# guest and take their bonds, bridges, pools and exports away again; kvm_bridge's bond test rewires the Debian
-# guest's network, so it comes after every other guest user; the lab's `down` test runs last
+# the roles' molecule scenarios (all four, through Mitogen: 12-16 min, docs/molecule.md) install packages (from the
+# lab's package mirror) into the Debian guest and the NFS guest and take their bonds, bridges, pools and exports
+# away again; kvm_bridge's bond test rewires the Debian guest's network, so it comes after every other guest user;
+# the lab's `down` test runs last
 LAB_PATHS = ['host/test_kvm_host_guest.py', 'lab', 'storage/test_netfs_lab.py', 'storage/test_logical_lab.py',
              'inventory/test_inventory_libvirt_lab.py', 'bridge/test_kvm_bridge_libvirt_lab.py', 'migrate',
              'ecosystem/test_awx_runner.py', 'test_demo.py', 'roles/test_molecule.py',
