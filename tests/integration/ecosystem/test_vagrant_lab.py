@@ -1,8 +1,11 @@
-"""vagrant/Vagrantfile for real (Debian's vagrant + vagrant-libvirt, this machine's qemu:///system, TCG): the lab's
-Debian image packaged as a local box (scripts/vagrant_box.sh, no download), `vagrant up` boots a managed VM and
-Vagrant's ansible provisioner runs vagrant/provision.yml with this collection's modules; `vagrant provision` again
-changes nothing; `vagrant destroy -f` leaves no domain, network or disk behind (checked with libvirt). Every name
-carries the prefix kvmte-vg-; the management network is isolated, on a subnet of its own."""
+"""vagrant/Vagrantfile for real (Debian's vagrant + vagrant-libvirt, this machine's qemu:///system, TCG): the seed's
+"Ansible control VM + managed VMs" lab. The lab's Debian image is packaged as a local box (scripts/vagrant_box.sh,
+no download) and ansible-core + this collection are staged for the offline VMs (scripts/vagrant_offline.sh);
+`vagrant up` boots the control VM and the managed VM(s) and Vagrant's ansible_local provisioner runs
+vagrant/provision.yml ON THE CONTROL VM against the managed ones (this machine runs no Ansible here: the venv is
+not on PATH); `vagrant provision` again changes nothing; `vagrant destroy -f` leaves no domain, network or disk
+behind (checked with libvirt). Every name carries the prefix kvmte-vg-; both networks are isolated, on subnets
+of their own. KVMTEST_VAGRANT_MANAGED sets the number of managed VMs (1)."""
 
 import ipaddress
 import os
@@ -21,7 +24,11 @@ PREFIX = 'kvmte-vg-'
 BOX = PREFIX + 'debian'
 POOL = PREFIX + 'pool'
 NETWORK = PREFIX + 'mgmt'
+LAB_NETWORK = PREFIX + 'lab'
 SUBNET = '10.213.244.0/24'
+LAB_SUBNET = '10.213.245.0/24'
+CONTROL_ADDRESS = '10.213.245.10'     # the Vagrantfile's lab addresses: control .10, managedN .10+N
+MANAGED = ['managed%d' % n for n in range(1, int(os.environ.get('KVMTEST_VAGRANT_MANAGED', '1')) + 1)]
 # under the checkout, not /tmp: QEMU (libvirt-qemu) reads the box's kernel and initrd from VAGRANT_HOME
 BASE = os.path.join(ROOT, '.cache', 'kvmte-vagrant')
 RECAP = re.compile(r'^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
@@ -64,30 +71,36 @@ def names(conn):
 def vagrant(conn, lab_debian_image):
     binary = shutil.which('vagrant')
     assert binary, 'vagrant is missing: scripts/bootstrap.sh installs it with vagrant-libvirt (bindep.txt)'
-    network = ipaddress.ip_network(SUBNET)
+    networks = [ipaddress.ip_network(SUBNET), ipaddress.ip_network(LAB_SUBNET)]
     for line in subprocess.run(['ip', '-4', '-o', 'addr'], capture_output=True, text=True, check=True).stdout.split('\n'):
         fields = line.split()
         if len(fields) > 3 and not fields[1].startswith(PREFIX):
-            assert ipaddress.ip_interface(fields[3]).ip not in network, 'subnet %s is taken: %s' % (SUBNET, line)
+            for network in networks:
+                assert ipaddress.ip_interface(fields[3]).ip not in network, 'subnet %s is taken: %s' % (network, line)
     purge(conn)
     shutil.rmtree(BASE, ignore_errors=True)
     os.makedirs(os.path.join(BASE, 'pool'))
     began = time.monotonic()
+    timings = {}
     box = subprocess.run([os.path.join(ROOT, 'scripts', 'vagrant_box.sh')], capture_output=True, text=True,
                          check=True, cwd=ROOT, timeout=600).stdout.strip().splitlines()[-1]
+    offline = subprocess.run([os.path.join(ROOT, 'scripts', 'vagrant_offline.sh'), os.path.join(BASE, 'offline')],
+                             capture_output=True, text=True, check=True, cwd=ROOT, timeout=600)
+    timings['box+offline'] = round(time.monotonic() - began, 1)
     pool = conn.storagePoolDefineXML("<pool type='dir'><name>%s</name><target><path>%s</path></target></pool>"
                                      % (POOL, os.path.join(BASE, 'pool')))
     pool.create()
-    env = dict(os.environ, VAGRANT_HOME=os.path.join(BASE, 'home'), VAGRANT_DOTFILE_PATH=os.path.join(BASE, 'dot'),
+    # no Ansible of this machine on PATH or in the environment: the control VM runs it
+    env = dict((k, v) for k, v in os.environ.items() if not k.startswith('ANSIBLE_'))
+    env.update(VAGRANT_HOME=os.path.join(BASE, 'home'), VAGRANT_DOTFILE_PATH=os.path.join(BASE, 'dot'),
                VAGRANT_CHECKPOINT_DISABLE='1', VAGRANT_CWD=os.path.join(ROOT, 'vagrant'),
                KVMOPS_VAGRANT_PREFIX=PREFIX, KVMOPS_VAGRANT_BOX=BOX, KVMOPS_VAGRANT_POOL=POOL,
-               KVMOPS_VAGRANT_SUBNET=SUBNET, KVMOPS_VAGRANT_DRIVER='qemu',
+               KVMOPS_VAGRANT_SUBNET=SUBNET, KVMOPS_VAGRANT_LAB_SUBNET=LAB_SUBNET, KVMOPS_VAGRANT_DRIVER='qemu',
+               KVMOPS_VAGRANT_MANAGED=str(len(MANAGED)), KVMOPS_VAGRANT_OFFLINE=offline.stdout.strip().splitlines()[-1],
                KVMOPS_VAGRANT_KEY=os.path.join(os.path.dirname(os.path.dirname(str(lab_debian_image.disk.parent))),
                                                'keys', 'id_ed25519'),
-               PATH=os.path.dirname(PYTHON) + os.pathsep + os.environ['PATH'],
-               ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.collections'), ANSIBLE_DEPRECATION_WARNINGS='0')
-    timings = {}
+               PATH=os.pathsep.join(p for p in os.environ['PATH'].split(os.pathsep)
+                                    if os.path.realpath(p) != os.path.realpath(os.path.dirname(PYTHON))))
 
     def run(*args, **kwargs):
         start = time.monotonic()
@@ -98,7 +111,6 @@ def vagrant(conn, lab_debian_image):
     try:
         added = run('box', 'add', '--force', '--name', BOX, box)
         assert added.returncode == 0, added.stdout + added.stderr
-        timings['box'] = round(time.monotonic() - began, 1)
         yield run
     finally:
         run('destroy', '-f', timeout=300)
@@ -117,20 +129,35 @@ def recap(proc):
 
 @pytest.mark.lab
 def test_vagrant_up_provisions_idempotently_and_destroy_leaves_nothing(vagrant, conn):
-    up = vagrant('up')
-    assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
+    up = vagrant('up', timeout=2400)
+    output = up.stdout + up.stderr
+    assert up.returncode == 0, output[-5000:]
+    # the control VM was made a control node offline, then ran the playbook itself (ansible_local)
+    assert 'control VM: installed ansible-core==' in up.stdout and 'kvmops.kvm' in up.stdout, up.stdout[-5000:]
+    assert re.search(r'control: Running ansible-playbook', up.stdout), up.stdout[-5000:]
     first = recap(up)
-    assert list(first) == ['managed1'] and first['managed1']['failed'] == 0 and first['managed1']['changed'] == 2
-    dom = conn.lookupByName(PREFIX + 'managed1')
-    assert dom.isActive()
-    xml = dom.XMLDesc()
-    assert "type='qemu'" in xml and '<kernel>' in xml and "<source network='%s'" % NETWORK in xml
-    net = conn.networkLookupByName(NETWORK)
-    assert '<forward' not in net.XMLDesc() and "address='10.213.244.1'" in net.XMLDesc()   # isolated
+    assert sorted(first) == MANAGED, first
+    for name in MANAGED:
+        assert first[name] == dict(ok=7, changed=2, unreachable=0, failed=0), first
+        # the collection's modules ran there (kvm_host, kvm_pool, kvm_volume), reached from the control VM
+        assert re.search(r'"msg": "%s: libvirt \d+\.\d+\.\d+, volume /var/lib/libvirt/lab-images/seed\.img, '
+                         r'managed from %s"' % (name, re.escape(CONTROL_ADDRESS)), up.stdout), up.stdout[-5000:]
+    for name in ['control'] + MANAGED:
+        dom = conn.lookupByName(PREFIX + name)
+        assert dom.isActive(), name
+        xml = dom.XMLDesc()
+        assert "type='qemu'" in xml and '<kernel>' in xml, name
+        assert "<source network='%s'" % NETWORK in xml and "<source network='%s'" % LAB_NETWORK in xml, name
+        assert "<memory unit='KiB'>524288</memory>" in xml and '>1</vcpu>' in xml, name
+    for name, address in ((NETWORK, "address='10.213.244.1'"), (LAB_NETWORK, "address='10.213.245.1'")):
+        xml = conn.networkLookupByName(name).XMLDesc()
+        assert '<forward' not in xml and address in xml, xml   # isolated
+    assert '<dhcp' not in conn.networkLookupByName(LAB_NETWORK).XMLDesc()   # fixed addresses
 
-    again = vagrant('provision')
-    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
-    assert recap(again) == {'managed1': dict(ok=5, changed=0, unreachable=0, failed=0)}
+    again = vagrant('provision', timeout=1500)
+    assert again.returncode == 0, again.stdout[-5000:] + again.stderr[-5000:]
+    assert 'control VM: ansible-core and kvmops.kvm already installed, nothing to do' in again.stdout
+    assert recap(again) == dict((name, dict(ok=7, changed=0, unreachable=0, failed=0)) for name in MANAGED)
 
     gone = vagrant('destroy', '-f', timeout=300)
     assert gone.returncode == 0, gone.stdout + gone.stderr
