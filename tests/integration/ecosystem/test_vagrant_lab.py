@@ -107,6 +107,9 @@ def vagrant(conn, lab_debian_image):
         proc = subprocess.run([binary] + list(args) + ['--no-color'], env=env, capture_output=True, text=True,
                               check=False, stdin=subprocess.DEVNULL, timeout=kwargs.get('timeout', 1500))
         timings[' '.join(args)] = round(time.monotonic() - start, 1)
+        if os.environ.get('KVMTEST_VAGRANT_LOG'):   # a directory: each command's output, for a failure or timings
+            with open(os.path.join(os.environ['KVMTEST_VAGRANT_LOG'], '%s.log' % args[0]), 'a') as log:
+                log.write(proc.stdout + proc.stderr)
         return proc
     try:
         added = run('box', 'add', '--force', '--name', BOX, box)
