@@ -17,10 +17,11 @@ chmod 600 /root/.ssh/kvmops-vagrant
 
 if ! cmp -s "$stage/requirements.txt" "$venv/kvmops-requirements.txt"; then
     rm -rf "$venv"
-    # Debian's python3 has venv but not ensurepip (python3-venv): pip runs from its own wheel instead
+    # Debian's python3 has venv but not ensurepip (python3-venv): pip runs from its own wheel instead;
+    # --no-compile: byte-compiling all of ansible-core costs minutes under emulation, Python compiles what it imports
     python3 -m venv --system-site-packages --without-pip "$venv"
     pip_wheel=$(ls "$stage"/wheels/pip-*.whl)
-    "$venv/bin/python" "$pip_wheel/pip" install --quiet --disable-pip-version-check --no-index --no-cache-dir \
+    "$venv/bin/python" "$pip_wheel/pip" install --quiet --disable-pip-version-check --no-index --no-cache-dir --no-compile \
         --find-links "$stage/wheels" -r "$stage/requirements.txt"
     for tool in ansible ansible-config ansible-doc ansible-galaxy ansible-inventory ansible-playbook; do
         ln -sfn "$venv/bin/$tool" "/usr/local/bin/$tool"
