@@ -354,9 +354,18 @@ class Bridge(Resource):
             slaves = uplink['slaves'] or state.ports_of(uplink['name'])
             first = state.link(slaves[0]) if slaves else None
             return _own_mac(first) if first is not None else (found or {}).get('mac')
-        if found is not None and found['vlan'] == {'id': uplink['id'], 'parent': uplink['parent']}:
-            return found['mac']
-        return state.link(uplink['parent'])['mac']
+        # a VLAN wears its parent's current MAC (and follows it: a bond's changes with the slave enslaved first at
+        # boot, and with fail_over_mac at a failover): the parent's own MAC instead, or a second run would see a change
+        return self._own_device_mac(uplink['parent'])
+
+    def _own_device_mac(self, name):
+        """A device's MAC that stays the same on every run and after a reboot: a NIC's permanent one, a bond's first
+        slave's (by name: a VLAN's bridge does not know the order the bond's own bridge gave them)."""
+        state = self.before
+        link = state.link(name)
+        if link['kind'] == 'bond' and state.ports_of(name):
+            return _own_mac(state.link(state.ports_of(name)[0]))
+        return _own_mac(link)
 
     def _new_mac(self, uplink):
         """A new bridge's MAC: the one given, its uplink's, or for a bridge without an uplink a stable MAC known while

@@ -185,3 +185,33 @@ def test_a_new_bridge_is_created_with_the_mac_it_is_pinned_to(monkeypatch):
     create.apply()
     assert made == [('br0', '52:54:00:00:00:02')]
     assert "set MAC of bridge 'br0': 52:54:00:00:00:02" in plan.describe()
+
+
+def _vlan_bridge_applied(bond_mac):
+    """The seeds' bond under br0 and br1 on VLAN 100 of the bond, made when the bond wore eth0's MAC; the bond (and
+    its VLAN, which follows it) now wears `bond_mac`."""
+    state = _applied()
+    for name, own in (('eth0', '52:54:00:00:00:01'), ('eth1', '52:54:00:00:00:02')):
+        state.links[name]['perm_mac'] = own
+        state.links[name]['mac'] = bond_mac
+    state.links['bond0']['mac'] = bond_mac
+    state.links['bond0.100'] = nic('bond0.100', bond_mac, master='br1', kind='vlan', vlan={'id': 100, 'parent': 'bond0'})
+    state.links['br1'] = nic('br1', '52:54:00:00:00:01', kind='bridge', bridge={'stp': False, 'forward_delay': 15})
+    return state
+
+
+@pytest.mark.parametrize('bond_mac', ['52:54:00:00:00:01', '52:54:00:00:00:02'])
+def test_the_vlan_bridge_keeps_its_mac_whichever_mac_the_bond_and_its_vlan_wear_now(bond_mac):
+    """host_network's idempotence step: the VLAN bridge's default MAC is the parent bond's first slave's own MAC, not
+    the VLAN's current one (which follows the bond's: the slave enslaved first at boot, or fail_over_mac)."""
+    _resource, plan = planned(_vlan_bridge_applied(bond_mac), name='br1', vlan={'id': 100, 'parent': 'bond0'},
+                              ipv4={'method': 'none'}, ipv6={'method': 'none'})
+    assert plan.describe() == []
+
+
+def test_a_vlan_bridge_on_a_nic_takes_the_nics_permanent_mac():
+    state = host()
+    state.links['eth1']['perm_mac'] = '52:54:00:00:00:02'
+    state.links['eth1']['mac'] = '02:00:00:00:00:99'   # changed by someone since boot
+    _resource, plan = planned(state, name='br1', vlan={'id': 100, 'parent': 'eth1'}, ipv4={'method': 'none'})
+    assert "set MAC of bridge 'br1': 52:54:00:00:00:02" in plan.describe()
