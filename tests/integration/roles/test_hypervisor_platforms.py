@@ -30,7 +30,9 @@ PLAYBOOK = """
     - ansible.builtin.copy:
         dest: "{{ out }}/{{ inventory_hostname }}.json"
         content: "{{ {'packages': __hypervisor_packages, 'extras': __hypervisor_extras,
-                      'daemons': __hypervisor_daemons, 'qemu_user': __hypervisor_qemu_user} | to_nice_json }}"
+                      'daemons': __hypervisor_daemons, 'qemu_user': __hypervisor_qemu_user,
+                      'tls_daemons': __hypervisor_tls_daemons,
+                      'tls_listen_args': __hypervisor_tls_listen_args} | to_nice_json }}"
       delegate_to: localhost
 """
 
@@ -65,3 +67,15 @@ def test_modular_daemons_only_where_the_distribution_uses_them(rendered):
     modular = sorted(p for p, names in rendered.items() if 'virtqemud.socket' in names['daemons'])
     assert modular == ['alma10', 'rhel9']
     assert rendered['centos7']['packages'][:2] == ['qemu-kvm', 'libvirt']   # the seeds' names
+
+
+def test_tls_listens_on_16514_the_way_each_platform_does(rendered):
+    """Socket units where libvirt is socket-activated (listen_tls and --listen mean nothing there), --listen where
+    it is not (EL7); never the plain TCP socket."""
+    sockets = dict((p, names['tls_daemons']) for p, names in rendered.items())
+    assert sockets == {'debian12': ['libvirtd-tls.socket'], 'ubuntu2204': ['libvirtd-tls.socket'],
+                       'ubuntu2404': ['libvirtd-tls.socket'], 'rocky8': ['libvirtd-tls.socket'],
+                       'rhel9': ['virtproxyd-tls.socket'], 'alma10': ['virtproxyd-tls.socket'], 'centos7': []}
+    assert not any('tcp' in unit for units in sockets.values() for unit in units)
+    listen = dict((p, names['tls_listen_args']) for p, names in rendered.items() if names['tls_listen_args'])
+    assert listen == {'centos7': {'path': '/etc/sysconfig/libvirtd', 'variable': 'LIBVIRTD_ARGS', 'value': '--listen'}}
