@@ -23,6 +23,9 @@ ROLES_DIR = config.REPO_ROOT / "roles"
 PORT = 8040 + config.INSTANCE   # on the lab bridge's address only; one per lab instance
 # what Ansible itself needs on a Debian host to install packages (its apt module imports python3-apt)
 ANSIBLE_PACKAGES = ["python3-apt"]
+# what the molecule scenarios themselves put on a guest beside the roles: the hypervisor scenario makes nftables the
+# guest's firewall (a policy-drop input chain) so that the role's nftables step really runs
+SCENARIO_PACKAGES = ["nftables"]
 
 
 @dataclass(frozen=True)
@@ -42,9 +45,9 @@ class Mirror:
 
 
 def role_packages() -> list[str]:
-    """Every package a role installs on Debian 12 (the `__<role>_*packages` lists of roles/*/vars/Debian.yml), and
-    what Ansible's apt module needs."""
-    names: list[str] = list(ANSIBLE_PACKAGES)
+    """Every package a role installs on Debian 12 (the `__<role>_*packages` lists of roles/*/vars/Debian.yml), what
+    Ansible's apt module needs, and what the molecule scenarios install themselves."""
+    names: list[str] = list(ANSIBLE_PACKAGES) + SCENARIO_PACKAGES
     for path in sorted(ROLES_DIR.glob("*/vars/Debian.yml")):
         for key, value in (yaml.safe_load(path.read_text()) or {}).items():
             if key.endswith("packages") and isinstance(value, list):

@@ -1,6 +1,8 @@
 """hypervisor as the host sees it: QEMU and libvirt installed from the mirror, libvirtd running and enabled with the
 settings written, /dev/kvm's udev rule and group, the pool."""
 
+import json
+
 testinfra_hosts = ['ansible://kvmtr_kvm']
 
 
@@ -35,3 +37,16 @@ def test_libvirt_knows_the_emulator_and_the_pool(host):
     assert pool.rc == 0, pool.stderr
     assert 'State:          running' in pool.stdout and 'Autostart:      yes' in pool.stdout
     assert host.file('/var/lib/libvirt/kvmtr-images').is_directory
+
+
+def test_nftables_accepts_the_migration_ports_in_the_hosts_own_chain_now_and_at_boot(host):
+    # prepare made nftables the firewall (policy drop, ssh allowed); the role's rule is in that chain, read as JSON
+    chain = json.loads(host.check_output('nft -j list chain inet filter input'))['nftables']
+    assert [i['chain']['policy'] for i in chain if 'chain' in i] == ['drop']
+    ours = [i['rule'] for i in chain if i.get('rule', {}).get('comment') == 'kvmops.kvm hypervisor']
+    assert len(ours) == 1, ours
+    assert ours[0]['expr'] == [{'match': {'op': '==', 'left': {'payload': {'protocol': 'tcp', 'field': 'dport'}},
+                                          'right': {'range': [49152, 49215]}}}, {'accept': None}]
+    assert host.service('nftables').is_running and host.service('nftables').is_enabled
+    assert 'include "/etc/nftables.d/kvmops-hypervisor.nft"' in host.file('/etc/nftables.conf').content_string
+    assert 'tcp dport { 49152-49215 } accept' in host.file('/etc/nftables.d/kvmops-hypervisor.nft').content_string
