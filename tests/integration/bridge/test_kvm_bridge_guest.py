@@ -69,7 +69,6 @@ def test_bond_under_br0_moves_the_address_over_ansibles_own_ssh_and_fails_over(g
                        capture_output=True)
 
 
-
 def test_a_vlan_bridge_on_the_bond_keeps_its_mac_when_the_bonds_moves(guest):
     """host_network's idempotence step on its VLAN bridge: the bridge is pinned to the bond's first slave's own MAC,
     not to the VLAN's, which follows the bond's (the slave enslaved first at boot, fail_over_mac): when the bond's
@@ -87,6 +86,7 @@ def test_a_vlan_bridge_on_the_bond_keeps_its_mac_when_the_bonds_moves(guest):
         guest.ssh('ip link set bond0 address %s' % guest.debian.mac, check=False)
         ok('kvm_bridge', dict(name='kvmthabr100', state='absent', vlan={'id': 100, 'parent': 'bond0'},
                               persist='none'), **guest.on)
+
 
 LACP = dict(name='br0', bond={'name': 'bond0', 'slaves': ['eth0', 'eth1'], 'mode': '802.3ad', 'miimon': 100,
                               'lacp_rate': 'fast'},
