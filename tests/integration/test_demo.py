@@ -8,17 +8,12 @@ import subprocess
 
 import pytest
 
+from demo_objects import DEFAULT_POOL, GUEST, NETWORKS, POOL, clean
 from harness import ROOT, ansible_env
 
 pytestmark = pytest.mark.lab
 
 libvirt = pytest.importorskip('libvirt')
-
-GUEST = 'demo-web1'
-NETWORKS = ('hostonly', 'private1')
-POOL = 'shared'
-DEFAULT_POOL = 'default'   # the hypervisor role's, in each host's own /var/lib/libvirt/images
-DEFAULT_DIR = '/var/lib/libvirt/images'
 
 
 def _playbook(inventory, record):
@@ -35,48 +30,11 @@ def _summary(records):
     return [r for r in records if r['_task'] == 'Summary'][0]['msg']
 
 
-def _clean(lab):
-    for host in lab.hosts:
-        try:
-            conn = host.connect()
-        except libvirt.libvirtError:
-            continue
-        try:
-            for dom in conn.listAllDomains():
-                if dom.name() == GUEST:
-                    if dom.isActive():
-                        dom.destroy()
-                    dom.undefine()
-            for net in conn.listAllNetworks():
-                if net.name() in NETWORKS:
-                    if net.isActive():
-                        net.destroy()
-                    net.undefine()
-            for pool in conn.listAllStoragePools():
-                # a pool another suite left on the default pool's directory (kvm_migrate's copy makes 'migrated-images')
-                # would rightly make the role refuse a second pool there
-                if pool.name() in (POOL, DEFAULT_POOL) or '<path>%s</path>' % DEFAULT_DIR in pool.XMLDesc():
-                    if pool.isActive():
-                        pool.destroy()
-                    pool.undefine()
-        finally:
-            conn.close()
-        # the lab's own libvirtd.conf line back (kvmlab/hosts.py), which the hypervisor role sets to listen_tcp = 0
-        path = os.path.join(host.state_dir, 'etc', 'libvirtd.conf')
-        with open(path) as stream:
-            lines = stream.read().splitlines()
-        with open(path, 'w') as stream:
-            stream.write(''.join(('listen_tcp = 1' if line.startswith('listen_tcp') else line) + '\n' for line in lines))
-    disk = os.path.join(lab.storage.export_dir, GUEST + '.qcow2')
-    if os.path.exists(disk):
-        os.unlink(disk)
-
-
 def test_demo_on_the_lab(lab, tmp_path):
     lab.up(hosts=2, storage=True)   # as make demo does; the lab's own tests may have taken it down
     kvm1, kvm2 = lab.hosts[:2]
     disk = os.path.join(lab.storage.export_dir, GUEST + '.qcow2')
-    _clean(lab)
+    clean(lab)
     try:
         first = _playbook(str(lab.inventory_path), str(tmp_path / 'first.jsonl'))
         summary = _summary(first)
@@ -127,4 +85,4 @@ def test_demo_on_the_lab(lab, tmp_path):
         finally:
             conn.close()
     finally:
-        _clean(lab)
+        clean(lab)

@@ -14,6 +14,7 @@ import os
 import pytest
 
 from awx_jobs import by_playbook, launch_extra_vars, reads
+from demo_objects import GUEST, NETWORKS, POOL, clean
 from harness import PYTHON, ROOT
 
 ansible_runner = pytest.importorskip('ansible_runner')
@@ -129,39 +130,6 @@ def _jobs(lab, tmp_path, h1, h2, name):
     assert where(h1, name) == 'running' and where(h2, name) is None
 
 
-# what site.yml and guests.yml make on the lab with the project's playbooks/inventory/lab (the demo's names: the
-# lab is this stream's own, and test_demo.py cleans the same names before it starts)
-SITE_GUEST = 'demo-web1'
-SITE_NETWORKS = ('hostonly', 'private1')
-SITE_POOL = 'shared'
-
-
-def _clean_site(lab):
-    for host in lab.hosts:
-        conn = host.connect()
-        try:
-            for dom in conn.listAllDomains():
-                if dom.name() == SITE_GUEST:
-                    if dom.isActive():
-                        dom.destroy()
-                    dom.undefine()
-            for net in conn.listAllNetworks():
-                if net.name() in SITE_NETWORKS:
-                    if net.isActive():
-                        net.destroy()
-                    net.undefine()
-            for pool in conn.listAllStoragePools():
-                if pool.name() == SITE_POOL:
-                    if pool.isActive():
-                        pool.destroy()
-                    pool.undefine()
-        finally:
-            conn.close()
-    disk = os.path.join(lab.storage.export_dir, SITE_GUEST + '.qcow2')
-    if os.path.exists(disk):
-        os.unlink(disk)
-
-
 def _changed(result):
     """(host, task, loop item) of every task result that changed (or, in check mode, would change)."""
     return sorted((e.get('host'), e.get('task'), json.dumps(e['res'].get('item'), sort_keys=True, default=str))
@@ -181,11 +149,11 @@ def test_host_setup_and_guest_deployment_jobs_under_ansible_runner(lab, tmp_path
     h1, h2 = lab.hosts[:2]
     # the job's inventory: the lab's hosts and the project's inventory source for them (its group_vars)
     inventory = [str(lab.inventory_path), os.path.join(ROOT, 'playbooks', 'inventory', 'lab')]
-    _clean_site(lab)
+    clean(lab)
     try:
         _site_and_guests(lab, tmp_path, h1, h2, inventory)
     finally:
-        _clean_site(lab)
+        clean(lab)
 
 
 def _site_and_guests(lab, tmp_path, h1, h2, inventory):
@@ -200,8 +168,8 @@ def _site_and_guests(lab, tmp_path, h1, h2, inventory):
     for host in (h1, h2):
         conn = host.connect()
         try:
-            assert not set(n.name() for n in conn.listAllNetworks()) & set(SITE_NETWORKS)
-            assert SITE_POOL not in [p.name() for p in conn.listAllStoragePools()]
+            assert not set(n.name() for n in conn.listAllNetworks()) & set(NETWORKS)
+            assert POOL not in [p.name() for p in conn.listAllStoragePools()]
         finally:
             conn.close()
     site = run_job(lab, tmp_path, 'playbooks/site.yml', setup, inventory=inventory)
@@ -220,8 +188,8 @@ def _site_and_guests(lab, tmp_path, h1, h2, inventory):
         assert role_files and role_files <= set(['preflight.yml', 'platform.yml']), role_files
         conn = host.connect()
         try:
-            assert set(n.name() for n in conn.listAllNetworks() if n.isActive()) >= set(SITE_NETWORKS)
-            assert conn.storagePoolLookupByName(SITE_POOL).isActive()
+            assert set(n.name() for n in conn.listAllNetworks() if n.isActive()) >= set(NETWORKS)
+            assert conn.storagePoolLookupByName(POOL).isActive()
         finally:
             conn.close()
 
@@ -235,10 +203,10 @@ def _site_and_guests(lab, tmp_path, h1, h2, inventory):
     done = _invocations(guests, h1.name)
     defined = [args for task, _role, _path, args in done if task.startswith('Guests defined')]
     waited = [args for task, _role, _path, args in done if task.startswith('Wait for the running guests')]
-    assert defined and defined[0]['name'] == SITE_GUEST and defined[0]['restart'] is False, done
+    assert defined and defined[0]['name'] == GUEST and defined[0]['restart'] is False, done
     assert waited and waited[0]['wait_timeout'] == 180, done
     report = task_events(guests, 'Where each guest runs')
     assert len(report) == 1, output
-    assert [line for line in report[0]['res']['msg'] if line.startswith(SITE_GUEST + ': ')
+    assert [line for line in report[0]['res']['msg'] if line.startswith(GUEST + ': ')
             and line.endswith(' on ' + h1.name)], report[0]['res']['msg']
-    assert where(h1, SITE_GUEST) == 'running' and where(h2, SITE_GUEST) is None
+    assert where(h1, GUEST) == 'running' and where(h2, GUEST) is None
