@@ -37,8 +37,13 @@ def profile_id(name, device):
     return 'kvmops-%s' % name if device == name else 'kvmops-%s--%s' % (name, device)
 
 
+def uuid_of(profile):
+    """The uuid a profile of ours has: derived from its id, so every run names the same profile alike."""
+    return str(uuid.uuid5(_NAMESPACE, profile))
+
+
 def profile_uuid(name, device):
-    return str(uuid.uuid5(_NAMESPACE, profile_id(name, device)))
+    return uuid_of(profile_id(name, device))
 
 
 def path(name, device):
@@ -211,25 +216,22 @@ class Backend(object):
         uuids = {}
         for profile_path in _order(name, kept):
             profile = _profile(profile_path)
-            uuids[str(uuid.uuid5(_NAMESPACE, profile))] = profile
+            ident = uuid_of(profile)
+            uuids[ident] = profile
             try:
-                connection = client.connection(str(uuid.uuid5(_NAMESPACE, profile)))
+                connection = client.connection(ident)
             except KvmError as exc:
                 raise KvmError('load', 'NetworkManager profile', files.host_path(profile_path),
                                'NetworkManager did not take it (%s); see journalctl -u NetworkManager' % exc)
             # activated again when it was active before (re-read, the change applies on activation); not when
             # NetworkManager started it by itself on the reload (autoconnect), which an activation would restart
             if profile_path == path(name, name) and (
-                    uuids_of(profile) in before or uuids_of(profile) not in client.active_profiles()):
+                    ident in before or ident not in client.active_profiles()):
                 client.activate(connection)
         if self.deadline is None:
             client.wait_profiles(uuids, ACTIVATE_SECONDS)
         else:
             client.wait_profiles(uuids, max(1, self.deadline - time.time()), still_activating_ok=True)
-
-
-def uuids_of(profile):
-    return str(uuid.uuid5(_NAMESPACE, profile))
 
 
 def _remove_controllers(client, kept):
@@ -238,7 +240,7 @@ def _remove_controllers(client, kept):
     them, re-activates the bridge (which detaches its ports) and sets the bond's mode, which the kernel refuses while
     the bond has slaves ("unable to set option because the bond device has slaves"). Made by NetworkManager from
     the profiles instead, they come up in its own order; the checkpoint covers the seconds without them."""
-    ours = set(uuids_of(_profile(p)) for p in kept)
+    ours = set(uuid_of(_profile(p)) for p in kept)
     controllers = [_device(t) for t in kept.values() if '\ntype=bridge\n' in t or '\ntype=bond\n' in t]
     link = Netlink()
     try:
