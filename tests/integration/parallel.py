@@ -27,11 +27,10 @@ import sys
 import time
 from xml.etree import ElementTree
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'lab'))
-from kvmlab import config  # noqa: E402  pylint: disable=wrong-import-position
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, 'tests', 'lab'))
+from kvmlab import config  # noqa: E402  pylint: disable=wrong-import-position
 OUTPUT = os.path.join(ROOT, 'tests', 'output')
 PYTHON = os.path.join(ROOT, '.venv', 'bin', 'python')
 
