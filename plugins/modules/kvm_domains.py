@@ -24,6 +24,12 @@ description:
     what was done before it.
   - The guests are converged one after another in list order (a guest's wait, such as O(domains[].wait_for)
     or a graceful shutdown, delays the ones after it).
+  - With O(hypervisors), one run converges the guests of many hypervisors, each over a libvirt connection
+    of its own, the hypervisors side by side (O(parallel_hypervisors) at a time). Run it once on the
+    controller (C(run_once) and C(delegate_to=localhost)) for a drift check of a whole fleet that costs one
+    task, not one module process per host (see C(docs/benchmarks/fleet.md)). Every guest of every
+    hypervisor is checked before any host is touched. A hypervisor that cannot be reached fails alone; the
+    others are converged, and the task fails at the end naming it in RV(failed_hypervisors).
 author:
   - kvmops.kvm maintainers (@kvmops)
 extends_documentation_fragment:
@@ -32,16 +38,23 @@ extends_documentation_fragment:
 options:
   domains:
     description:
-      - The guests, each with the options of M(kvmops.kvm.kvm_domain). A guest's name may appear once.
+      - The guests, each with the options of M(kvmops.kvm.kvm_domain). A guest's name may appear once (once
+        per hypervisor with O(hypervisors)).
       - O(uri) is shared by all of them.
+      - Required unless O(hypervisors) is given (then an empty list converges nothing).
     type: list
     elements: dict
-    required: true
     suboptions:
       name:
         description: Name of the guest (letters, digits, C(.), C(_), C(+), C(-)).
         type: str
         required: true
+      hypervisor:
+        description:
+          - With O(hypervisors), the name of the hypervisor the guest belongs to; without it, the guest belongs
+            to every hypervisor of O(hypervisors) (the guests role's C(guests_list[].hypervisor) means the same).
+          - Only with O(hypervisors).
+        type: str
       state:
         description:
           - V(running) - defined and running (a paused guest is resumed).
@@ -286,6 +299,22 @@ options:
         description: Seconds to wait for O(domains[].wait_for).
         type: int
         default: 300
+  hypervisors:
+    description:
+      - Converge the guests on these hypervisors, a mapping of each hypervisor's name to its libvirt URI (for
+        example the play's hosts, each to C(qemu+ssh://root@<host>/system)), instead of on O(uri) alone. O(uri)
+        is then not used.
+      - The names key the results (RV(hypervisors)) and are what O(domains[].hypervisor) names; the
+        inventory hostnames are the natural choice.
+      - Each hypervisor gets a connection of its own from the host this task runs on; that host needs
+        libvirt-python and lxml, and ssh (or TLS) access to every hypervisor, as C(virsh -c <uri>) would.
+    type: dict
+  parallel_hypervisors:
+    description:
+      - With O(hypervisors), how many hypervisors are checked and converged at a time. Each lane holds one
+        connection (over ssh, one ssh process).
+    type: int
+    default: 20
 seealso:
   - module: kvmops.kvm.kvm_domain
   - module: kvmops.kvm.kvm_domain_info
@@ -320,6 +349,25 @@ EXAMPLES = r'''
   kvmops.kvm.kvm_domains:
     uri: qemu+ssh://root@hv2.example.com/system
     domains: "{{ hv2_guests | map('combine', {'state': 'present'}) | list }}"
+
+- name: Drift check of the guests of every hypervisor of the play, in one task on the controller
+  kvmops.kvm.kvm_domains:
+    hypervisors: "{{ dict(ansible_play_hosts | zip(ansible_play_hosts | map('extract', hostvars, 'kvm_uri'))) }}"
+    domains: "{{ fleet_guests }}"
+  vars:
+    fleet_guests:
+      - name: web1            # on every hypervisor
+        memory: 1GiB
+      - name: db1
+        hypervisor: kvm2      # on kvm2 only
+        memory: 8GiB
+  run_once: true
+  delegate_to: localhost
+  register: drift
+
+- name: What would change on each host
+  ansible.builtin.debug:
+    msg: "{{ drift.hypervisors[inventory_hostname].actions }}"
 '''
 
 RETURN = r'''
@@ -333,7 +381,7 @@ domains:
       (C(changed), C(actions), C(diff), C(domain), C(restart_required)).
     - A guest that failed has C(failed=true), C(msg), C(changed), C(actions) (what was done before the
       failure) and, when a step failed after others, C(failed_action) and C(state_left).
-  returned: always
+  returned: when O(hypervisors) is not given (then see RV(hypervisors))
   type: dict
   sample:
     web1:
@@ -359,6 +407,42 @@ diff:
   returned: always
   type: dict
   sample: {before: {web2: {memory: 1024}}, after: {web2: {memory: 2048}}}
+hypervisors:
+  description:
+    - With O(hypervisors), one result per hypervisor, keyed by its name, with C(uri), C(changed), C(actions) and
+      C(diff) of its guests, and C(domains), its guests' results keyed by guest name (as RV(domains) without
+      O(hypervisors)).
+    - A hypervisor that failed has C(failed=true) and C(msg); when some of its guests failed, also
+      C(failed_domains).
+    - The task's own RV(actions) are prefixed with the hypervisor's name, and its RV(diff) is keyed by
+      hypervisor, then guest.
+  returned: when O(hypervisors) is given
+  type: dict
+  sample:
+    kvm1:
+      uri: qemu+ssh://root@kvm1/system
+      changed: true
+      actions: ["start domain 'db1'"]
+      diff: {before: {db1: {state: shutoff}}, after: {db1: {state: running}}}
+      domains:
+        db1:
+          changed: true
+          actions: ["start domain 'db1'"]
+          diff: {before: {state: shutoff}, after: {state: running}}
+          restart_required: false
+          domain: {name: db1, state: running, type: kvm, autostart: true, memory: 8192, vcpus: 4}
+    kvm2:
+      uri: qemu+ssh://root@kvm2/system
+      changed: false
+      actions: []
+      diff: {before: {}, after: {}}
+      domains: {}
+failed_hypervisors:
+  description: With O(hypervisors), the hypervisors that failed (unreachable, or a guest failed), in order.
+  returned: when a hypervisor failed
+  type: list
+  elements: str
+  sample: [kvm3]
 failed_domains:
   description: The guests that failed, in list order (empty when none did).
   returned: when a guest failed while it was converged
@@ -373,13 +457,20 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._domain import options
 
 
 def argument_spec():
-    return dict(domains=dict(type='list', elements='dict', required=True, options=options.argument_spec(),
-                             mutually_exclusive=options.MUTUALLY_EXCLUSIVE))
+    item = options.argument_spec()
+    item['hypervisor'] = dict(type='str')
+    return dict(domains=dict(type='list', elements='dict', options=item, mutually_exclusive=options.MUTUALLY_EXCLUSIVE),
+                hypervisors=dict(type='dict'),
+                parallel_hypervisors=dict(type='int', default=20))
 
 
 def main():
-    module = KvmModule(argument_spec())
-    module.run_many(Domain, module.params['domains'], results_key='domains', keep_going=True)
+    module = KvmModule(argument_spec(), required_one_of=[('domains', 'hypervisors')])
+    if module.params['hypervisors'] is not None:
+        module.run_fleet(Domain, module.params['hypervisors'], module.params['domains'] or [], 'domains',
+                         module.params['parallel_hypervisors'])
+    else:
+        module.run_many(Domain, module.params['domains'], results_key='domains', keep_going=True)
 
 
 if __name__ == '__main__':

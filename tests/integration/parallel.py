@@ -45,7 +45,7 @@ PYTHON = os.path.join(ROOT, '.venv', 'bin', 'python')
 LAB_PATHS = ['host/test_kvm_host_guest.py', 'lab', 'storage/test_netfs_lab.py', 'storage/test_logical_lab.py',
              'inventory/test_inventory_libvirt_lab.py', 'bridge/test_kvm_bridge_libvirt_lab.py', 'migrate',
              'ecosystem/test_awx_runner.py', 'test_demo.py', 'roles/test_molecule.py',
-             'bridge/test_kvm_bridge_guest.py', 'bridge/test_kvm_bridge_guest_nm.py']
+             'bridge/test_kvm_bridge_guest.py', 'bridge/test_kvm_bridge_guest_nm.py', 'fleet']
 SLOWEST = 25
 HEARTBEAT = 300
 

@@ -134,3 +134,17 @@ def libvirt_calls(monkeypatch):
         return _Recorded(opened(uri), 'conn', calls, uri)
     monkeypatch.setattr(_module, 'open_connection', open_recorded)
     return calls
+
+
+@pytest.fixture
+def opened(monkeypatch, libvirt_calls):
+    """The URIs the module opened a connection to, one entry per connection."""
+    from ansible_collections.kvmops.kvm.plugins.module_utils._engine import module as engine_module
+    uris = []
+    recorded = engine_module.open_connection
+
+    def counting(uri):
+        uris.append(uri)
+        return recorded(uri)
+    monkeypatch.setattr(engine_module, 'open_connection', counting)
+    return uris

@@ -6,7 +6,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import threading
+import copy
 import traceback
 
 from ansible.module_utils.basic import missing_required_lib
@@ -21,6 +21,8 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._engine.connection impo
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import (
     KvmError, MissingLibrary, ParameterError, libvirt_reason)
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.events import start_event_loop
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.lanes import in_lanes
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine import fleet
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.plan import PartialFailure, Plan
 
 
@@ -145,11 +147,11 @@ class KvmModule(object):
         try:
             if parallel is not None and parallel < 1:
                 raise ParameterError('parallel', 'how many at a time: 1 or more, got %s' % parallel)
-            resources = self._validated(resource_class, param_sets, results_key)
+            resources = self.validated(resource_class, param_sets, results_key)
             if parallel:
                 self._side_by_side(resources, parallel, results, failed)
             else:
-                self._one_by_one(resources, keep_going, results, failed)
+                self.one_by_one(resources, keep_going, results, failed)
         except Exception as exc:  # pylint: disable=broad-except
             self._fail_with(exc, None, **{results_key: results})
         summary = _summary(results)
@@ -160,7 +162,59 @@ class KvmModule(object):
         self._finish()
         self.ansible.exit_json(**dict(summary, **{results_key: results}))
 
-    def _one_by_one(self, resources, keep_going, results, failed):
+    def bound_to(self, uri):
+        """This run as one hypervisor of a fleet sees it (run_fleet): the task's parameters, check mode, warnings
+        and Ansible, with `uri` and connections, capabilities and remembered answers of its own."""
+        view = copy.copy(self)
+        view.params = dict(self.params, uri=uri)
+        view._conns, view._capabilities, view._remembered = {}, None, {}
+        return view
+
+    def run_fleet(self, resource_class, hypervisors, items, results_key, parallel):
+        """Converge objects on many hypervisors from this one process, each over a connection of its own:
+        `hypervisors` is {name: uri}; an item goes to the hypervisor its `hypervisor` names, or to every one
+        without it. Every item of every hypervisor is validated before any host is touched; then the
+        hypervisors converge side by side, `parallel` at a time, each its objects one by one (keep going).
+        Results are keyed by hypervisor name, each with its objects' results keyed by name; a hypervisor that
+        cannot be reached fails alone, and the run fails at the end naming every hypervisor that failed."""
+        self.uses_events = getattr(resource_class, 'uses_events', False)
+        found = []
+        try:
+            if parallel < 1:
+                raise ParameterError('parallel_hypervisors', 'how many at a time: 1 or more, got %s' % parallel)
+            found = fleet.members(self, hypervisors, items, results_key)
+            if self.uses_events:
+                start_event_loop()   # once, before the lanes connect side by side
+            fleet.converge(resource_class, found, results_key, parallel)
+        except Exception as exc:  # pylint: disable=broad-except
+            for member in found:
+                member.view.close()
+            self._fail_with(exc, None)
+        results = dict((member.name, member.result(results_key)) for member in found)
+        differing = [name for name, result in results.items() if result['diff']['before'] or result['diff']['after']]
+        summary = dict(changed=any(result['changed'] for result in results.values()),
+                       actions=['%s: %s' % (name, action) for name, result in results.items()
+                                for action in result['actions']],
+                       diff=dict(before=dict((name, results[name]['diff']['before']) for name in differing),
+                                 after=dict((name, results[name]['diff']['after']) for name in differing)),
+                       hypervisors=results)
+        failed = [member.name for member in found if results[member.name].get('failed')]
+        if failed:
+            self._fail('%d of %d hypervisors failed: %s' % (len(failed), len(found), '; '.join(
+                '%s: %s' % (name, results[name]['msg']) for name in failed)),
+                failed_hypervisors=failed, **summary)
+        self._finish()
+        self.ansible.exit_json(**summary)
+
+    def failure(self, exc, trace=None):
+        """(msg, details) of a failure that is no single object's (a hypervisor of a fleet unreachable, a bug in
+        its lane: then its own traceback, not this thread's)."""
+        msg, details = self._failure(exc, None)
+        if trace and 'exception' in details:
+            details['exception'] = trace
+        return msg, details
+
+    def one_by_one(self, resources, keep_going, results, failed):
         for resource in resources:
             plan = Plan()
             try:
@@ -206,34 +260,20 @@ class KvmModule(object):
             if outcome[resource.name].get('failed'):
                 failed.append(resource.name)
 
-    def _apply_in_lanes(self, items, parallel):
-        """Apply (resource, plan) pairs in up to `parallel` threads, each taking the next pair when it is free;
-        {name: (exception, traceback)} of the ones that failed."""
-        pending = list(items)
-        lock = threading.Lock()
-        errors = {}
+    @staticmethod
+    def _apply_in_lanes(items, parallel):
+        """Apply (resource, plan) pairs in up to `parallel` lanes; {name: (exception, traceback)} of the ones
+        that failed."""
+        def apply(item, number):
+            resource, plan = item
+            resource.lane = number
+            getattr(resource, 'apply', lambda plan: plan.apply())(plan)
+        errors = in_lanes(items, parallel, apply)
+        return dict((items[index][0].name, error) for index, error in errors.items())
 
-        def lane(number):
-            while True:
-                with lock:
-                    if not pending:
-                        return
-                    resource, plan = pending.pop(0)
-                resource.lane = number
-                try:
-                    getattr(resource, 'apply', lambda plan: plan.apply())(plan)
-                except Exception as exc:  # pylint: disable=broad-except
-                    errors[resource.name] = (exc, traceback.format_exc())
-        threads = [threading.Thread(target=lane, args=(number,), name='kvmops-lane-%d' % number)
-                   for number in range(min(int(parallel), len(pending)))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        return errors
-
-    def _validated(self, resource_class, param_sets, results_key):
-        """Every item built and validated, before any is touched; bad input names the item."""
+    def validated(self, resource_class, param_sets, results_key, indexes=None):
+        """Every item built and validated, before any is touched; bad input names the item.
+        indexes: the items' places in the task's list, as bad input names them (when these are some of them)."""
         resources = [resource_class(self, params) for params in param_sets]
         names = [resource.name for resource in resources]
         twice = sorted(set(name for name in names if names.count(name) > 1))
@@ -245,10 +285,10 @@ class KvmModule(object):
             try:
                 resource.validate()
             except ParameterError as exc:
-                path = '%s[%d].%s' % (results_key, index, exc.parameter)
+                where = '%s[%d].%s' % (results_key, indexes[index] if indexes else index, exc.parameter)
                 if item_spec is not None and exc.parameter.split('.')[0].split('[')[0] not in item_spec:
-                    path = exc.parameter   # an option of the task that all items share, not one of the item
-                raise ParameterError(path, '(%s %s) %s' % (resource.KIND or 'item', resource.name, exc.problem))
+                    where = exc.parameter   # an option of the task that all items share, not one of the item
+                raise ParameterError(where, '(%s %s) %s' % (resource.KIND or 'item', resource.name, exc.problem))
             self._note_ignored(resource, item_spec)
         return resources
 
@@ -355,7 +395,7 @@ class KvmModule(object):
             return "inspect %s '%s' failed: %s" % (kind, name, libvirt_reason(exc)), {}
         return 'libvirt operation failed: %s' % libvirt_reason(exc), {}
 
-    def _close(self):
+    def close(self):
         for conn in self._conns.values():
             try:
                 conn.close()
@@ -365,7 +405,7 @@ class KvmModule(object):
 
     def _finish(self):
         """Close the connection and hand the warnings to Ansible, before exiting either way."""
-        self._close()
+        self.close()
         for index, message in enumerate(self.warnings):
             if message not in self.warnings[:index]:   # a batch's guests may each say the same
                 self.ansible.warn(message)
