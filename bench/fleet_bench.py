@@ -198,8 +198,10 @@ def report(found, count, runs, started, before, after, facts, loads):
                            'against its own `qemu:///system`.',
                            '- %d rounds, round-robin over the host counts and the series. Load average (1 min) after '
                            'each round: %s.' % (runs, ', '.join(loads)),
-                           '- Every host runs on the same 2 cores: the module processes of 10 hosts compete for '
-                           'them, where a real fleet would give each its own machine.'])
+                           '- Every host runs on the same 2 cores: the module processes of 10 hosts (per host), '
+                           'their sshd sessions and login shells (qemu+ssh) and their libvirtds compete for them, '
+                           'where a real fleet would give each its own machine.',
+                           '- The controller form\'s task runs once: the recap lists only the host it ran for.'])
     lines += [''] + lib.table(['form', 'hosts', 'guests checked', 'wall (s), median (min-max)', 'vs one host',
                                'controller CPU (s)', 'machine CPU used (s)', 'changed (per run)', 'hosts in recap'],
                               rows)
@@ -226,8 +228,9 @@ def report(found, count, runs, started, before, after, facts, loads):
                   'trips to make a temporary directory, copy the module and remove it again.',
                   '- `%s`: no Ansible; one process, a thread per host over qemu+tcp reads and parses the '
                   'definition of all %d guests (the libvirtd side of a drift check).' % (RAW, count),
-                  '- controller CPU: user+sys of ansible-playbook and its ssh clients (the module processes run '
-                  'under each host\'s sshd, not counted there); machine CPU used: busy CPU-seconds of the whole '
+                  '- controller CPU: user+sys of ansible-playbook and its children: its ssh clients, and in the '
+                  'controller form the module process and the ssh clients libvirt starts (in the per-host form the '
+                  'module processes run under each host\'s sshd, not counted there); machine CPU used: busy CPU-seconds of the whole '
                   'machine during the run (/proc/stat; other engineers\' work included), out of 2 x wall.', '']
         lines += lib.table(['series', '1 host (s)', '10 hosts (s)', '10 vs 1', 'controller CPU 1 / 10 (s)',
                             'machine CPU 1 / 10 (s)'], floors)

@@ -54,3 +54,28 @@ attributes:
     platforms: posix
     description: Runs on the host that reaches the libvirt daemon.
 '''
+
+    # the batch modules' fleet form (kvm_domains, kvm_networks): their objects on many hypervisors in one run
+    FLEET = r'''
+options:
+  hypervisors:
+    description:
+      - Converge the list on these hypervisors, a mapping of each hypervisor's name to its libvirt URI (for
+        example the play's hosts, each to C(qemu+ssh://root@<host>/system)), instead of on O(uri) alone. O(uri)
+        is then not used.
+      - An item's C(hypervisor) names the hypervisor it belongs to; an item without it belongs to every one.
+      - The names key the results (RV(hypervisors)); the inventory hostnames are the natural choice.
+      - Each hypervisor gets a connection of its own from the host this task runs on (run it once on the
+        controller, with C(run_once) and C(delegate_to=localhost)); that host needs libvirt-python and lxml,
+        and ssh (or TLS) access to every hypervisor, as C(virsh -c <uri>) would.
+      - Every item of every hypervisor is checked before any host is touched. A hypervisor that cannot be
+        reached fails alone; the others are converged, and the task fails at the end naming it in
+        RV(failed_hypervisors).
+    type: dict
+  parallel_hypervisors:
+    description:
+      - With O(hypervisors), how many hypervisors are checked and converged at a time. Each holds one
+        connection (over ssh, one ssh process).
+    type: int
+    default: 20
+'''

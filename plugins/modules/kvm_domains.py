@@ -34,6 +34,7 @@ author:
   - kvmops.kvm maintainers (@kvmops)
 extends_documentation_fragment:
   - kvmops.kvm.connection
+  - kvmops.kvm.connection.fleet
   - kvmops.kvm.connection.attributes
 options:
   domains:
@@ -299,22 +300,6 @@ options:
         description: Seconds to wait for O(domains[].wait_for).
         type: int
         default: 300
-  hypervisors:
-    description:
-      - Converge the guests on these hypervisors, a mapping of each hypervisor's name to its libvirt URI (for
-        example the play's hosts, each to C(qemu+ssh://root@<host>/system)), instead of on O(uri) alone. O(uri)
-        is then not used.
-      - The names key the results (RV(hypervisors)) and are what O(domains[].hypervisor) names; the
-        inventory hostnames are the natural choice.
-      - Each hypervisor gets a connection of its own from the host this task runs on; that host needs
-        libvirt-python and lxml, and ssh (or TLS) access to every hypervisor, as C(virsh -c <uri>) would.
-    type: dict
-  parallel_hypervisors:
-    description:
-      - With O(hypervisors), how many hypervisors are checked and converged at a time. Each lane holds one
-        connection (over ssh, one ssh process).
-    type: int
-    default: 20
 seealso:
   - module: kvmops.kvm.kvm_domain
   - module: kvmops.kvm.kvm_domain_info
@@ -451,26 +436,21 @@ failed_domains:
   sample: [db1]
 '''
 
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine import fleet
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.module import KvmModule
 from ansible_collections.kvmops.kvm.plugins.module_utils._domain.domain import Domain
 from ansible_collections.kvmops.kvm.plugins.module_utils._domain import options
 
 
 def argument_spec():
-    item = options.argument_spec()
-    item['hypervisor'] = dict(type='str')
+    item = dict(options.argument_spec(), **fleet.ITEM_OPTIONS)
     return dict(domains=dict(type='list', elements='dict', options=item, mutually_exclusive=options.MUTUALLY_EXCLUSIVE),
-                hypervisors=dict(type='dict'),
-                parallel_hypervisors=dict(type='int', default=20))
+                **fleet.OPTIONS)
 
 
 def main():
     module = KvmModule(argument_spec(), required_one_of=[('domains', 'hypervisors')])
-    if module.params['hypervisors'] is not None:
-        module.run_fleet(Domain, module.params['hypervisors'], module.params['domains'] or [], 'domains',
-                         module.params['parallel_hypervisors'])
-    else:
-        module.run_many(Domain, module.params['domains'], results_key='domains', keep_going=True)
+    module.run_many_or_fleet(Domain, 'domains')
 
 
 if __name__ == '__main__':

@@ -20,24 +20,33 @@ description:
     (C(networks[1].ipv4)) and changes nothing.
   - A network that fails while it is converged does not stop the others. The task then fails at the end,
     naming every failed network in RV(failed_networks).
+  - With O(hypervisors), one run converges the networks of many hypervisors from the controller, each over a
+    libvirt connection of its own, the hypervisors side by side (as M(kvmops.kvm.kvm_domains) does for guests).
 author:
   - kvmops.kvm maintainers (@kvmops)
 extends_documentation_fragment:
   - kvmops.kvm.connection
+  - kvmops.kvm.connection.fleet
   - kvmops.kvm.connection.attributes
 options:
   networks:
     description:
-      - The networks, each with the options of M(kvmops.kvm.kvm_network). A name may appear once.
+      - The networks, each with the options of M(kvmops.kvm.kvm_network). A name may appear once (once per
+        hypervisor with O(hypervisors)).
       - O(uri) is shared by all of them.
+      - Required unless O(hypervisors) is given (then an empty list converges nothing).
     type: list
     elements: dict
-    required: true
     suboptions:
       name:
         description: Name of the network.
         type: str
         required: true
+      hypervisor:
+        description:
+          - With O(hypervisors), the name of the hypervisor the network belongs to; without it, the network
+            belongs to every hypervisor of O(hypervisors). Only with O(hypervisors).
+        type: str
       state:
         description:
           - V(active) - defined and running.
@@ -229,6 +238,16 @@ EXAMPLES = r'''
       - name: isolated1
         mode: isolated
         bridge: virbr11
+
+- name: The same isolated network on every hypervisor of the play, in one task on the controller
+  kvmops.kvm.kvm_networks:
+    hypervisors: "{{ dict(ansible_play_hosts | zip(ansible_play_hosts | map('extract', hostvars, 'kvm_uri'))) }}"
+    networks:
+      - name: isolated1
+        mode: isolated
+        bridge: virbr11
+  run_once: true
+  delegate_to: localhost
 '''
 
 RETURN = r'''
@@ -242,7 +261,7 @@ networks:
       (C(changed), C(actions), C(diff), C(network), C(restart_required)).
     - A network that failed has C(failed=true), C(msg), C(changed) and C(actions) (what was done before the
       failure).
-  returned: always
+  returned: when O(hypervisors) is not given (then see RV(hypervisors))
   type: dict
   sample:
     private1: {changed: false, actions: [], diff: {before: {}, after: {}}, restart_required: false}
@@ -255,6 +274,31 @@ diff:
   description: The compared fields that differ, before and after, keyed by the name of each network that differs.
   returned: always
   type: dict
+hypervisors:
+  description:
+    - With O(hypervisors), one result per hypervisor, keyed by its name, with C(uri), C(changed), C(actions) and
+      C(diff) of its networks, and C(networks), its networks' results keyed by name (as RV(networks) without
+      O(hypervisors)).
+    - A hypervisor that failed has C(failed=true) and C(msg); when some of its networks failed, also
+      C(failed_networks).
+    - The task's own RV(actions) are prefixed with the hypervisor's name, and its RV(diff) is keyed by
+      hypervisor, then network.
+  returned: when O(hypervisors) is given
+  type: dict
+  sample:
+    kvm1:
+      uri: qemu+ssh://root@kvm1/system
+      changed: false
+      actions: []
+      diff: {before: {}, after: {}}
+      networks:
+        isolated1: {changed: false, actions: [], diff: {before: {}, after: {}}, restart_required: false}
+failed_hypervisors:
+  description: With O(hypervisors), the hypervisors that failed (unreachable, or a network failed), in order.
+  returned: when a hypervisor failed
+  type: list
+  elements: str
+  sample: [kvm3]
 failed_networks:
   description: The networks that failed, in list order.
   returned: when a network failed while it was converged
@@ -262,19 +306,21 @@ failed_networks:
   elements: str
 '''
 
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine import fleet
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.module import KvmModule
 from ansible_collections.kvmops.kvm.plugins.module_utils._network.network import Network
 from ansible_collections.kvmops.kvm.plugins.module_utils._network import options
 
 
 def argument_spec():
-    return dict(networks=dict(type='list', elements='dict', required=True, options=options.argument_spec(),
-                              mutually_exclusive=options.MUTUALLY_EXCLUSIVE))
+    item = dict(options.argument_spec(), **fleet.ITEM_OPTIONS)
+    return dict(networks=dict(type='list', elements='dict', options=item, mutually_exclusive=options.MUTUALLY_EXCLUSIVE),
+                **fleet.OPTIONS)
 
 
 def main():
-    module = KvmModule(argument_spec())
-    module.run_many(Network, module.params['networks'], results_key='networks', keep_going=True)
+    module = KvmModule(argument_spec(), required_one_of=[('networks', 'hypervisors')])
+    module.run_many_or_fleet(Network, 'networks')
 
 
 if __name__ == '__main__':

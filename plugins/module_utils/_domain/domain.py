@@ -16,7 +16,6 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._engine import xml as _
 from ansible_collections.kvmops.kvm.plugins.module_utils._domain.cloud_init import read_seed, seed_files, write_seed
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.compare import differences
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.deps import libvirt
-from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import ParameterError
 from ansible_collections.kvmops.kvm.plugins.module_utils._domain.checks import HostChecks, macs_of_other_guests
 from ansible_collections.kvmops.kvm.plugins.module_utils._domain.extra import ExtraElements
 from ansible_collections.kvmops.kvm.plugins.module_utils._domain.live import LivePlanner
@@ -65,10 +64,6 @@ class Domain(Resource):
 
     def validate(self):
         check.object_name('name', self.name)
-        if self.params.get('hypervisor') is not None:
-            # a fleet run takes it off the guests it hands out (engine fleet.members); here nothing would use it
-            raise ParameterError('hypervisor', 'names one of the task\'s hypervisors, so it needs hypervisors '
-                                 '({name: libvirt URI}); without them every guest goes to uri')
         if self.state == 'absent':
             return
         if self.params.get('xml'):

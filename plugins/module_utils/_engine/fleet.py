@@ -12,6 +12,11 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import P
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.lanes import in_lanes
 
 
+# what a batch module adds for its fleet form: the task's hypervisors, and which of them an item belongs to
+OPTIONS = dict(hypervisors=dict(type='dict'), parallel_hypervisors=dict(type='int', default=20))
+ITEM_OPTIONS = dict(hypervisor=dict(type='str'))
+
+
 class Member(object):
     """One hypervisor of the run: its name and URI, the module as it sees it, its objects and what became of
     them."""

@@ -206,6 +206,15 @@ class KvmModule(object):
         self._finish()
         self.ansible.exit_json(**summary)
 
+    def run_many_or_fleet(self, resource_class, results_key):
+        """A batch module with a fleet form (fleet.OPTIONS): run_fleet() when the task names hypervisors, else
+        run_many() on `uri` (keep going)."""
+        if self.params.get('hypervisors') is not None:
+            self.run_fleet(resource_class, self.params['hypervisors'], self.params[results_key] or [], results_key,
+                           self.params['parallel_hypervisors'])
+        else:
+            self.run_many(resource_class, self.params[results_key], results_key=results_key, keep_going=True)
+
     def failure(self, exc, trace=None):
         """(msg, details) of a failure that is no single object's (a hypervisor of a fleet unreachable, a bug in
         its lane: then its own traceback, not this thread's)."""
@@ -283,6 +292,10 @@ class KvmModule(object):
         item_spec = (self.ansible.argument_spec.get(results_key) or {}).get('options')
         for index, resource in enumerate(resources):
             try:
+                if getattr(resource, 'params', {}).get('hypervisor') is not None:
+                    # run_fleet() hands its items out without it: here nothing would use it
+                    raise ParameterError('hypervisor', 'names one of the task\'s hypervisors, so it needs '
+                                         'hypervisors ({name: libvirt URI}); without them every item goes to uri')
                 resource.validate()
             except ParameterError as exc:
                 where = '%s[%d].%s' % (results_key, indexes[index] if indexes else index, exc.parameter)

@@ -63,4 +63,23 @@ def test_the_items_are_documented_as_kvm_network_options():
     text = re.sub(r'O\(([^)]+)\)', lambda m: 'O(networks[].%s)' % m.group(1), kvm_network.DOCUMENTATION)
     text = re.sub(r'RV\(([^)]+)\)', lambda m: 'C(%s) in RV(networks)' % m.group(1), text)
     documented = yaml.safe_load(kvm_networks.DOCUMENTATION)['options']['networks']['suboptions']
+    assert documented.pop('hypervisor')['description']   # the batch's own: which of its hypervisors
     assert documented == yaml.safe_load(text)['options']
+
+
+def test_the_fleet_form_converges_networks_per_hypervisor(run, conn, tmp_path):
+    """kvm_networks takes `hypervisors` as kvm_domains does (the engine's run_fleet; test_kvm_domains_fleet.py
+    covers its rules): each network where it belongs, results keyed by hypervisor."""
+    second = tmp_path / 'host2.xml'
+    second.write_text('<node/>')
+    fleet = dict(h1='test:///default', h2='test://%s' % second)
+    items = [dict(name=PREFIX + 'all', mode='isolated'), dict(name=PREFIX + 'two', mode='isolated', hypervisor='h2')]
+    check = run(check=True, hypervisors=fleet, networks=items)
+    assert check['rc'] == 0 and check['changed'] and 'networks' not in check
+    done = run(hypervisors=fleet, networks=items)
+    assert done['actions'] == check['actions']
+    assert sorted(done['hypervisors']['h1']['networks']) == [PREFIX + 'all']
+    assert sorted(done['hypervisors']['h2']['networks']) == [PREFIX + 'all', PREFIX + 'two']
+    assert PREFIX + 'all' in conn.listNetworks() + conn.listDefinedNetworks()
+    again = run(hypervisors=dict(h1='test:///default'), networks=items[:1])
+    assert again['rc'] == 0 and not again['changed']
