@@ -19,7 +19,7 @@ HOSTS = ('debian12', 'rhel9')
 SHIPPED = ['#max_clients = 5000', '#log_filters="1:qemu 1:libvirt 4:object 4:json 4:event 1:util"',
            '#unix_sock_group = "libvirt"']
 SHIPPED_REMOTE = ['#listen_tls = 0', '#listen_tcp = 1', '#auth_tls = "none"']
-SETTINGS = {'max_clients': 64, 'log_filters': '1:qemu 4:object', 'auth_tls': 'none'}
+SETTINGS = {'log_filters': '1:qemu 4:object', 'auth_tls': 'none'}   # a daemon-wide key, a remote one
 # the role's files at their paths under the host's own root (set_fact outranks the platform's include_vars); no
 # init system: a change is reported as restart_required, naming the daemons to restart
 PLAYBOOK = """
@@ -33,7 +33,8 @@ PLAYBOOK = """
     - ansible.builtin.include_role:
         name: kvmops.kvm.hypervisor
         tasks_from: platform.yml
-    - ansible.builtin.set_fact:
+    - ansible.builtin.set_fact:   # as the packages step registers it: true where it is about to install them
+        __hypervisor_install: {changed: "{{ fresh | default(false) | bool }}"}
         __hypervisor_daemon_conf_files: "{{ __hypervisor_daemon_conf_files | map('regex_replace', '^', root) | list }}"
         __hypervisor_remote_conf_file: "{{ root ~ __hypervisor_remote_conf_file }}"
     - ansible.builtin.include_role:
@@ -60,12 +61,15 @@ def play(tmp_path_factory):
         for host in HOSTS)}}))
     (work / 'play.yml').write_text(PLAYBOOK % dict(settings=json.dumps(SETTINGS)))
 
-    def run(name, transport='ssh', check=False):
+    def run(name, transport='ssh', check=False, fresh=False):
         record = work / (name + '.jsonl')
         env = ansible_env(str(record))
-        proc = subprocess.run([os.path.join(ROOT, '.venv', 'bin', 'ansible-playbook'), '-i', str(work / 'inventory.yml'),
-                               str(work / 'play.yml'), '-e', 'transport=' + transport] + (['--check'] if check else []),
-                              env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
+        env.update(ANSIBLE_PIPELINING='1')   # one module run per loop item, without temporary files
+        command = [os.path.join(ROOT, '.venv', 'bin', 'ansible-playbook'), '-i', str(work / 'inventory.yml'),
+                   str(work / 'play.yml'), '-e', 'transport=' + transport] + (['--check'] if check else [])
+        if fresh:   # a host without the packages yet, where check mode says they would be installed
+            command += ['-e', 'fresh=true', '-e', 'root=%s' % (work / 'fresh')]
+        proc = subprocess.run(command, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         results = [json.loads(line) for line in record.read_text().splitlines()]
         changed = dict((host, sorted(set(r['_task'] for r in results if r['_host'] == host and r.get('changed'))))
@@ -76,14 +80,15 @@ def play(tmp_path_factory):
     def read(host):
         return dict((path, (work / host / path.lstrip('/')).read_text().splitlines()) for path in files[host])
 
-    return run, read, files
+    return run, read, work
 
 
-SETTINGS_TASK = "kvmops.kvm.hypervisor : Settings in the libvirt daemons' config files (libvirtd.conf, or each modular daemon's)"
+SETTINGS_TASK = ("kvmops.kvm.hypervisor : Settings in the libvirt daemons' config files (libvirtd.conf, or each "
+                 "modular daemon's)")
 
 
 def test_settings_land_where_each_platforms_daemons_read_them_and_restart_only_those(play):
-    run, read, files = play
+    run, read, work = play
     before = dict((host, read(host)) for host in HOSTS)
     changed, told = run('check', check=True)
     assert changed == {'debian12': [SETTINGS_TASK], 'rhel9': [SETTINGS_TASK]}
@@ -93,8 +98,11 @@ def test_settings_land_where_each_platforms_daemons_read_them_and_restart_only_t
         'virtnwfilterd, virtproxyd for them' in told['rhel9']
 
     assert run('apply') == (changed, told)   # check mode predicted the run
+    # before the packages are there (no files yet) check mode predicts the same lines, and an install restarts all
+    assert run('fresh check', check=True, fresh=True) == (changed, told)
+    assert not os.path.exists(str(work / 'fresh'))
     debian = read('debian12')['/etc/libvirt/libvirtd.conf']
-    assert debian == ['max_clients = 64', 'log_filters = "1:qemu 4:object"', '#unix_sock_group = "libvirt"',
+    assert debian == ['#max_clients = 5000', 'log_filters = "1:qemu 4:object"', '#unix_sock_group = "libvirt"',
                       '#listen_tls = 0', 'listen_tcp = 0', 'auth_tls = "none"']
     el9 = read('rhel9')
     assert '/etc/libvirt/libvirtd.conf' not in el9   # read by none of the modular daemons
