@@ -1,6 +1,7 @@
-"""kvm_domains with `hypervisors` on the lab: one task on this machine (the controller) converges the guests of two
-lab hypervisor hosts over qemu+ssh, each host read back through libvirt; an unreachable third fails alone. Guests
-are defined, not started; every one is named <lab prefix>flt-* and removed afterwards, also when a test failed."""
+"""kvm_domains and kvm_networks with `hypervisors` on the lab: one task on this machine (the controller) converges
+the guests (networks) of two lab hypervisor hosts over qemu+ssh, each host read back through libvirt; an unreachable
+third fails alone. Guests are defined, not started; every guest and network is named <lab prefix>flt-* and removed
+afterwards, also when a test failed."""
 
 import json
 import os
@@ -27,11 +28,13 @@ def purge(hosts):
     for host in hosts:
         conn = host.connect()
         try:
-            for dom in conn.listAllDomains():
-                if dom.name().startswith(prefix()):
-                    if dom.isActive():
-                        dom.destroy()
-                    dom.undefine()
+            for obj in conn.listAllDomains() + conn.listAllNetworks():
+                if obj.name().startswith(prefix()):
+                    persistent = obj.isPersistent()
+                    if obj.isActive():
+                        obj.destroy()
+                    if persistent:
+                        obj.undefine()
         finally:
             conn.close()
 
@@ -148,3 +151,20 @@ def test_the_documented_play_runs_once_on_the_controller(clean, lab, tmp_path):
     converged = [r for r in records if r['_task'] == 'The guests of every hypervisor']
     assert [r['changed'] for r in converged] == [True, False], converged
     assert sorted(on(h1)) == [prefix() + 'p'] and sorted(on(h2)) == [prefix() + 'p']
+
+
+def test_networks_too(clean):
+    h1, h2 = clean
+    fleet = {h1.name: h1.tls_uri, h2.name: h2.tls_uri}   # TLS, as the hypervisor role sets it up
+    name = prefix() + 'net'
+    bridge = 'kvf%s' % prefix().split('-')[0][-2:]
+    _predicted, applied, _last = contract('kvm_networks', dict(hypervisors=fleet, networks=[
+        dict(name=name, mode='isolated', bridge=bridge)]))
+    assert sorted(applied['hypervisors']) == sorted(fleet)
+    for host in (h1, h2):
+        conn = host.connect()
+        try:
+            net = conn.networkLookupByName(name)
+            assert net.isActive() == 1 and net.bridgeName() == bridge
+        finally:
+            conn.close()
