@@ -157,7 +157,7 @@ def test_networks_too(clean):
     h1, h2 = clean
     fleet = {h1.name: h1.tls_uri, h2.name: h2.tls_uri}   # TLS, as the hypervisor role sets it up
     name = prefix() + 'net'
-    bridge = 'kvf%s' % prefix().split('-')[0][-2:]
+    bridge = 'kvf%s' % prefix().split('-', maxsplit=1)[0][-2:]
     _predicted, applied, _last = contract('kvm_networks', dict(hypervisors=fleet, networks=[
         dict(name=name, mode='isolated', bridge=bridge)]))
     assert sorted(applied['hypervisors']) == sorted(fleet)
