@@ -1,6 +1,7 @@
 """The guests role on this machine's libvirtd: a tiny guest with a volume, cloud-init and a NIC is deployed (check
 mode predicts it, the second run changes nothing), its address reaches the next play through the in-memory
-inventory, a change is preceded by the role's snapshot, and `absent` removes the guest but keeps its disk."""
+inventory, a change is preceded by the role's snapshot, and `absent` removes the guest but keeps its disk. The role
+converges a host's guests in one kvm_domains task: a guest that fails does not stop the others and is named."""
 
 import glob
 import json
@@ -140,6 +141,9 @@ def test_deploy_contract_inventory_snapshot_and_absent(env, tmp_path):
     # check mode predicts the creation and creates nothing
     records, _out = play(tmp_path, [guest()], check=True)
     assert changed(records), records
+    # the batch's plan per guest, and its diff keyed by guest name (what --diff shows)
+    planned = task(records, 'Guests defined')[0]
+    assert planned['domains'][GUEST]['actions'] and planned['diff']['after'][GUEST]['state'] == 'running', planned
     assert GUEST not in [d.name() for d in conn.listAllDomains()]
     assert not os.path.exists(os.path.join(POOL_DIR, GUEST + '.qcow2'))
 
