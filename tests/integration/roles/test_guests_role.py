@@ -1,6 +1,7 @@
 """The guests role on this machine's libvirtd: a tiny guest with a volume, cloud-init and a NIC is deployed (check
 mode predicts it, the second run changes nothing), its address reaches the next play through the in-memory
-inventory, a change is preceded by the role's snapshot, and `absent` removes the guest but keeps its disk."""
+inventory, a change is preceded by the role's snapshot, and `absent` removes the guest but keeps its disk. The role
+converges a host's guests in one kvm_domains task: a guest that fails does not stop the others and is named."""
 
 import glob
 import json
@@ -115,6 +116,10 @@ def changed(records):
     return [r['_task'] for r in records if r.get('changed')]
 
 
+def task(records, name):
+    return [r for r in records if r['_task'].split(' : ')[-1].startswith(name)]
+
+
 def test_bad_input_fails_before_anything_is_touched(env, tmp_path):
     conn = env
     records, _out = play(tmp_path, [guest(vcpus='many')], expect_failure=True)
@@ -136,11 +141,21 @@ def test_deploy_contract_inventory_snapshot_and_absent(env, tmp_path):
     # check mode predicts the creation and creates nothing
     records, _out = play(tmp_path, [guest()], check=True)
     assert changed(records), records
+    # the batch's plan per guest, and its diff keyed by guest name (what --diff shows)
+    planned = task(records, 'Guests defined')[0]
+    assert planned['domains'][GUEST]['actions'] and planned['diff']['after'][GUEST]['state'] == 'running', planned
     assert GUEST not in [d.name() for d in conn.listAllDomains()]
     assert not os.path.exists(os.path.join(POOL_DIR, GUEST + '.qcow2'))
 
     records, _out = play(tmp_path, [guest()])
     assert changed(records)
+    # one kvm_domains run for the host's guests, results keyed by name; then one for the wait
+    defined = task(records, 'Guests defined')
+    assert [r['_action'] for r in defined] == ['kvmops.kvm.kvm_domains'], defined
+    assert list(defined[0]['domains']) == [GUEST] and defined[0]['domains'][GUEST]['changed'], defined
+    waited = task(records, 'Wait for the running guests')
+    assert len(waited) == 1 and waited[0]['_status'] == 'ok', waited
+    assert waited[0]['domains'][GUEST]['domain']['interfaces'][0]['ipv4'][0].startswith(SUBNET), waited
     dom = conn.lookupByName(GUEST)
     assert dom.isActive()
     xml = dom.XMLDesc()
@@ -155,6 +170,8 @@ def test_deploy_contract_inventory_snapshot_and_absent(env, tmp_path):
     for check in (True, False):
         records, _out = play(tmp_path, [guest()], check=check, guests_inventory_proxy_jump=True)
         assert changed(records) == [], records
+        # a guest already running as asked is not waited for
+        assert [r['_status'] for r in task(records, 'Wait for the running guests')] == ['skipped'], records
     where = [r for r in records if r['_task'] == 'Where is it'][0]
     assert where['_host'] == GUEST and where['msg'].endswith(' localhost root -o ProxyJump=root@localhost'), where
 
@@ -170,3 +187,33 @@ def test_deploy_contract_inventory_snapshot_and_absent(env, tmp_path):
     assert [t.split(' : ')[-1] for t in changed(records)] == ['Guests marked absent are removed']
     assert GUEST not in [d.name() for d in conn.listAllDomains()]
     assert os.path.exists(os.path.join(POOL_DIR, GUEST + '.qcow2'))
+
+
+def test_a_failed_guest_does_not_stop_the_others_and_a_restart_is_named(env, tmp_path):
+    """One guest fails to start (its kernel is no kernel): the others are still converged, and the role's batch
+    fails at the end naming it. Then a change that waits for a restart is named by the role's handler."""
+    conn = env
+    kernel, initrd = _tiny()
+    bad, good = PREFIX + 'bad', PREFIX + 'web2'
+    bogus = os.path.join(POOL_DIR, 'kvmtg-bogus-vmlinuz')
+    with open(bogus, 'wb') as stream:
+        stream.write(b'no kernel' * 512)
+    running = dict(name=good, memory='96MiB', vcpus=1, type='qemu', kernel=kernel, initrd=initrd,
+                   cmdline='console=ttyS0 quiet panic=-1', graphics=dict(type='none'))
+    guests = [dict(name=bad, type='qemu', memory='64MiB', kernel=bogus, graphics=dict(type='none')), running]
+    records, out = play(tmp_path, guests, expect_failure=True)
+    failed = [r for r in records if r['_status'] == 'failed']
+    assert len(failed) == 1 and failed[0]['failed_domains'] == [bad], failed
+    assert failed[0]['msg'].startswith('1 of 2 domains failed: %s: start domain' % bad), failed[0]['msg']
+    assert bad in out and "start domain '%s' failed" % bad in out
+    assert conn.lookupByName(good).isActive()              # converged although the guest before it failed
+    assert not conn.lookupByName(bad).isActive()
+
+    # a larger balloon ceiling waits for a restart: the handler names the guest; the persistent definition has it
+    records, _out = play(tmp_path, [dict(running, max_memory='160MiB')], guests_wait_for_ip=False)
+    said = task(records, 'Say which guests wait for a restart')
+    assert len(said) == 1 and said[0]['msg'].endswith(': ' + good), said
+    domains = task(records, 'Guests defined')[0]['domains']
+    assert domains[good]['restart_required'] and domains[good]['changed'], domains
+    dom = conn.lookupByName(good)
+    assert dom.isActive() and "<memory unit='KiB'>163840</memory>" in dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
