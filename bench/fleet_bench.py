@@ -1,13 +1,13 @@
-"""Fleet scale as AWX runs it: one drift-check playbook over many lab hypervisor hosts, forks 10, in two forms.
+"""Fleet scale as AWX runs it: one drift-check playbook over many lab hypervisor hosts, forks 10, in several forms.
 
     KVMLAB_INSTANCE=N .venv/bin/python bench/fleet_bench.py [--hosts 1,10,20] [--guests 50] [--runs 3]
 
 Writes docs/benchmarks/fleet.md + fleet.png (issue 21, item 7). Brings its lab instance up with the most hosts
 asked (namespaced libvirtd + sshd each, on this machine), defines the same 50 guests (not started) on every
-host, then runs the drift check on the first 1, 10, 20 hosts with forks 10, round-robin, in two forms: from the
-controller (kvm_domains once, delegated to localhost, `hypervisors` = the play's hosts over qemu+ssh) and per host
-(kvm_domains on every host over its own qemu:///system, reached by ssh as any managed host); takes the lab down at
-the end."""
+host, then runs the drift check on the first 1, 10, 20 hosts with forks 10, round-robin: from the controller
+(kvm_domains once, delegated to localhost, `hypervisors` = the play's hosts over qemu+ssh or qemu+tls), the same
+through playbooks/drift.yml (the guests role's fleet entry point; 1 and 10 hosts), and per host (kvm_domains on every
+host over its own qemu:///system, reached by ssh as any managed host); takes the lab down at the end."""
 import argparse
 import os
 import resource
@@ -47,6 +47,9 @@ VARIANTS = {
     'guests.yml, from the controller': ('controller.yml', True, 'kvm_uri_ssh'),
     'guests.yml, from the controller over TLS': ('controller.yml', True, 'kvm_uri_tls'),
     'guests.yml': ('guests.yml', True),
+    # the collection's own drift-check playbook (the guests role's fleet entry point), guests_list = the 50 guests
+    'playbooks/drift.yml': (str(lib.ROOT / 'playbooks' / 'drift.yml'), True, 'kvm_uri_ssh'),
+    'playbooks/drift.yml over TLS': (str(lib.ROOT / 'playbooks' / 'drift.yml'), True, 'kvm_uri_tls'),
     'guests.yml, no pipelining': ('guests.yml', False),
     'ping': ('ping.yml', True),
     'ping, no pipelining': ('ping.yml', False),
@@ -54,7 +57,10 @@ VARIANTS = {
 MAIN = 'guests.yml, from the controller'
 PER_HOST = 'guests.yml'
 TLS = 'guests.yml, from the controller over TLS'
-FORMS = {MAIN: 'from the controller (qemu+ssh)', TLS: 'from the controller (qemu+tls)', PER_HOST: 'per host'}
+FORMS = {MAIN: 'from the controller (qemu+ssh)', TLS: 'from the controller (qemu+tls)', PER_HOST: 'per host',
+         'playbooks/drift.yml': 'playbooks/drift.yml (qemu+ssh)',
+         'playbooks/drift.yml over TLS': 'playbooks/drift.yml (qemu+tls)'}
+ROLE_FORMS = ('playbooks/drift.yml', 'playbooks/drift.yml over TLS')
 RAW = 'raw libvirt-python'
 
 
@@ -87,6 +93,8 @@ def drift_check(lab, limit, variant=MAIN):
                ANSIBLE_PIPELINING=str(pipelining))
     hosts = ','.join(host.name for host in lab.hosts[:limit])
     extra = ['-e', 'fleet_uri=%s' % uri_var] if uri_var else []
+    if playbook.endswith('drift.yml'):
+        extra = ['-e', '@fleet_role_vars.yml', '-e', 'guests_controller_uri={{ %s }}' % uri_var]
     cpu, busy = _children_cpu(), _busy()
     seconds, done = lib.timed([str(lib.VENV_PYTHON.parent / 'ansible-playbook'), '-i', str(lab.inventory_path),
                                '-f', str(FORKS), '-l', hosts, playbook] + extra, env=env, cwd=str(lib.WORK))
@@ -167,7 +175,7 @@ def reading(found):
 def report(found, count, runs, started, before, after, facts, loads):
     main = found[MAIN]
     rows = []
-    for variant in (MAIN, TLS, PER_HOST):
+    for variant in (MAIN, TLS) + ROLE_FORMS + (PER_HOST,):
         sizes = found.get(variant) or {}
         for hosts, items in sorted(sizes.items()):
             mid = lib.spread([item[0] for item in items])
@@ -188,12 +196,16 @@ def report(found, count, runs, started, before, after, facts, loads):
                            'machine, reached by ssh like any managed host), %d guests defined (not started) on '
                            'each; one drift-check play with one `kvmops.kvm.kvm_domains` task of the %d guests, '
                            '`ansible-playbook -f %d -l <hosts>`, ssh pipelining on (the collection\'s ansible.cfg), '
-                           'in two forms:' % (count, count, FORKS),
+                           'in these forms:' % (count, count, FORKS),
                            '  - **from the controller**: the task runs once, delegated to localhost, with '
                            '`hypervisors` = the play\'s hosts (the module\'s EXAMPLES form), each over `qemu+ssh` '
                            '(the lab key; libvirt starts an ssh client per host, and the host a login shell that '
                            'runs virt-ssh-helper) or over `qemu+tls` (client certificate, straight to libvirtd\'s '
                            'port 16514, as the hypervisor role sets up with `hypervisor_migration_transport: tls`);',
+                           '  - **playbooks/drift.yml**: the collection\'s own drift-check playbook (the guests role\'s '
+                           '`fleet` entry point, `guests_list` = the 50 guests): a `set_fact` per host on the '
+                           'controller, then the same single task from the controller, over ssh or TLS '
+                           '(`guests_controller_uri`); measured at 1 and 10 hosts;',
                            '  - **per host**: the task runs on every host (Ansible starts the module there over ssh) '
                            'against its own `qemu:///system`.',
                            '- %d rounds, round-robin over the host counts and the series. Load average (1 min) after '
@@ -206,7 +218,7 @@ def report(found, count, runs, started, before, after, facts, loads):
                                'controller CPU (s)', 'machine CPU used (s)', 'changed (per run)', 'hosts in recap'],
                               rows)
     lines.append('')
-    for variant in (MAIN, TLS):
+    for variant in (MAIN, TLS) + ROLE_FORMS:
         sizes = found.get(variant) or {}
         if 1 in sizes and 10 in sizes:
             ratio = _median(sizes[10]) / _median(sizes[1])
@@ -265,14 +277,16 @@ def main():
         (lib.WORK / 'fleet_guests.yml').write_text(yaml.safe_dump(dict(fleet_guests=items)))
         (lib.WORK / 'guests.yml').write_text(yaml.safe_dump(PLAYBOOK, sort_keys=False))
         (lib.WORK / 'controller.yml').write_text(yaml.safe_dump(CONTROLLER, sort_keys=False))
+        (lib.WORK / 'fleet_role_vars.yml').write_text(yaml.safe_dump(dict(guests_list=items)))
         (lib.WORK / 'ping.yml').write_text(yaml.safe_dump(PING, sort_keys=False))
         names = [item['name'] for item in items]
         conn = libvirt.open(lab.hosts[0].tcp_uri)
         facts = lib.versions(conn)
         conn.close()
         started, before = lib.now(), lib.load()
-        floors = [variant for variant in VARIANTS if variant not in (MAIN, TLS, PER_HOST)] + [RAW]
-        series = [MAIN, TLS, PER_HOST] + ([] if args.no_floors else floors)
+        forms = [MAIN, TLS, PER_HOST] + list(ROLE_FORMS)
+        floors = [variant for variant in VARIANTS if variant not in forms] + [RAW]
+        series = forms + ([] if args.no_floors else floors)
         found = dict((variant, {}) for variant in series)
         loads = []
         for _run in range(args.runs):

@@ -41,13 +41,29 @@ def _disk_key(disk):
     return ('volume', disk.get('pool'), disk.get('volume')) if disk.get('volume') else ('path', disk.get('path'))
 
 
+def _file_of(disk, store):
+    """The file a disk is, however it is named: its path, or the path of the pool volume it names (None when that
+    pool or volume is not there)."""
+    return store.volume_path(disk['pool'], disk['volume']) if disk.get('volume') else disk.get('path')
+
+
 def _complete_disks(wanted, current, used, domain):
     by_target = dict((d['target'], d) for d in current)
     by_key = dict((_disk_key(d), d) for d in current)
+    by_file = None
     result = []
     for disk in wanted:
         match = by_target.get(disk['target']) if disk.get('target') else by_key.get(_disk_key(disk))
         done = dict(disk)
+        if match is None and not disk.get('target') and current:
+            # a pool volume and the file at its path are one disk, whichever way the task and the guest name it
+            # (kept as the guest names it); asked only when the names differ, so a usual run costs no lookup
+            if by_file is None:
+                by_file = dict((_file_of(d, domain.store), d) for d in current)
+                by_file.pop(None, None)
+            match = by_file.get(_file_of(disk, domain.store))
+            if match is not None:
+                done.update(path=match.get('path'), pool=match.get('pool'), volume=match.get('volume'))
         if match is not None:
             done['target'] = match['target']
         for key in ('bus', 'format', 'cache', 'readonly'):

@@ -40,6 +40,12 @@ class DiskStore(object):
     def volume_by_path(self, path):
         return volume_by_path(self.conn, path)
 
+    def volume_path(self, pool_name, volume_name):
+        """The file of a pool's volume, or None when the pool or the volume is not there."""
+        pool = lookup_pool(self.conn, pool_name)
+        volume = lookup_volume(pool, pool_name, volume_name) if pool is not None else None
+        return volume.path() if volume is not None else None
+
     def path_exists(self, path):
         """Whether the file is there: True, False, or None when a remote daemon cannot tell (a file that
         is in none of its pools)."""

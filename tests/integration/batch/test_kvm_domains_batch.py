@@ -91,3 +91,32 @@ def test_a_name_given_twice_is_refused_before_anything_changes(conn):
 def test_the_action_group_applies_module_defaults(conn):
     result = ok('kvm_domains', dict(domains=guests(1)), check=True)
     assert result['changed'] is True and ours(conn) == []
+
+
+def test_a_pool_volume_and_the_file_at_its_path_are_one_disk(conn, tmp_path):
+    """The guests role attaches volumes by path; its fleet drift check names them by pool and volume: the same disk,
+    no change either way."""
+    directory = '/var/lib/libvirt/images/%spool' % PREFIX
+    pool = conn.storagePoolDefineXML("<pool type='dir'><name>%spool</name><target><path>%s</path></target></pool>"
+                                     % (PREFIX, directory))
+    pool.build(0)
+    pool.create(0)
+    try:
+        volume = pool.createXML("<volume><name>d.qcow2</name><capacity unit='MiB'>8</capacity>"
+                                "<target><format type='qcow2'/></target></volume>", 0)
+        by_path = dict(guests(1)[0], disks=[dict(path=volume.path())])
+        ok('kvm_domains', dict(domains=[by_path]))
+        by_volume = dict(guests(1)[0], disks=[dict(pool=PREFIX + 'pool', volume='d.qcow2')])
+        for check in (True, False):
+            again = ok('kvm_domains', dict(domains=[by_volume]), check=check)
+            assert again['changed'] is False and again['actions'] == [], again
+        assert defined(conn, by_path['name']).find('devices/disk/source').get('file') == volume.path()
+    finally:
+        for dom in conn.listAllDomains():
+            if dom.name().startswith(PREFIX):
+                dom.undefine()
+        for vol in pool.listAllVolumes():
+            vol.delete(0)
+        pool.destroy()
+        pool.delete(0)
+        pool.undefine()

@@ -38,14 +38,16 @@ def test_every_file_is_valid_yaml_and_load_yml_uses_the_awx_collection():
                            'awx.awx.inventory_source', 'awx.awx.job_template'])
 
 
-def test_the_four_job_templates():
+def test_the_five_job_templates():
     by_playbook = dict((t['playbook'], t) for t in templates())
-    assert sorted(by_playbook) == ['playbooks/evacuate.yml', 'playbooks/guests.yml', 'playbooks/migrate.yml',
-                                   'playbooks/site.yml']
-    assert len(set(template_names())) == 4
+    assert sorted(by_playbook) == ['playbooks/drift.yml', 'playbooks/evacuate.yml', 'playbooks/guests.yml',
+                                   'playbooks/migrate.yml', 'playbooks/site.yml']
+    assert len(set(template_names())) == 5
+    assert by_playbook['playbooks/drift.yml']['job_type'] == 'check'   # a drift check reports; a run job repairs
     for item in templates():
         assert set(item) <= set(['name', 'description', 'playbook', 'survey', 'ask_limit_on_launch',
-                                 'ask_job_type_on_launch', 'ask_variables_on_launch', 'forks']), item['name']
+                                 'ask_job_type_on_launch', 'ask_variables_on_launch', 'forks', 'job_type']), item['name']
+        assert item.get('job_type', 'run') in ('run', 'check')
         assert item['description'] and isinstance(item['survey'], list)
 
 

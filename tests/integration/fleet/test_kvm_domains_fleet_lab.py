@@ -10,33 +10,26 @@ import subprocess
 import libvirt
 import pytest
 import yaml
-from lxml import etree
 
+from fleet_lab import defined_on, prefix as _prefix, purge as _purge
 from harness import ROOT, ansible_env, contract, fails
 
 pytestmark = pytest.mark.lab
 
-UNREACHABLE = 'qemu+tcp://127.0.0.1:9/system'   # the discard port: nothing listens there, the connection is refused
-
 
 def prefix():
-    from kvmlab import config
-    return config.PREFIX + 'flt-'
+    return _prefix('flt')
 
 
 def purge(hosts):
-    for host in hosts:
-        conn = host.connect()
-        try:
-            for obj in conn.listAllDomains() + conn.listAllNetworks():
-                if obj.name().startswith(prefix()):
-                    persistent = obj.isPersistent()
-                    if obj.isActive():
-                        obj.destroy()
-                    if persistent:
-                        obj.undefine()
-        finally:
-            conn.close()
+    _purge(hosts, prefix())
+
+
+def on(host):
+    return defined_on(host, prefix())
+
+
+UNREACHABLE = 'qemu+tcp://127.0.0.1:9/system'   # the discard port: nothing listens there, the connection is refused
 
 
 @pytest.fixture(scope='module')
@@ -56,16 +49,6 @@ def clean(hosts):
 
 def guest(name, **options):
     return dict(dict(name=prefix() + name, type='qemu', memory=64, vcpus=1, state='present'), **options)
-
-
-def on(host):
-    """{guest name: its persistent definition} of our guests on a lab host."""
-    conn = host.connect()
-    try:
-        return dict((dom.name(), etree.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)))
-                    for dom in conn.listAllDomains() if dom.name().startswith(prefix()))
-    finally:
-        conn.close()
 
 
 def memory_mib(root):

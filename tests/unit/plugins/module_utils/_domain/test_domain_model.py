@@ -26,9 +26,15 @@ class FakeDomain(object):
     used_macs = {'52:54:00:aa:00:09': 'other'}
 
     class store(object):
+        volumes = {('images', 'g1.qcow2'): '/images/g1.qcow2'}
+
         @staticmethod
         def path_exists(path):
             return False
+
+        @classmethod
+        def volume_path(cls, pool, volume):
+            return cls.volumes.get((pool, volume))
 
 
 def options(**kwargs):
@@ -59,6 +65,20 @@ def test_options_complete_against_live_keep_generated_values():
     assert done['interfaces'][0]['mac'] == '52:54:00:aa:00:01'        # matched by position, MAC kept
     assert done['disks'][0]['target'] == 'vda' and done['disks'][0]['format'] == 'qcow2'
     assert model.comparable(done)['disks'] == model.comparable(live)['disks']
+
+
+def test_a_pool_volume_is_the_file_at_its_path():
+    """A task that names a disk by pool and volume finds the guest's disk defined by that volume's path (the guests
+    role attaches volumes by path; its fleet drift check knows only their pools), and the other way round."""
+    live = model.read(_xml.parse(LIVE))
+    done = complete(spec.from_options(options(disks=[dict(pool='images', volume='g1.qcow2')])), live, FakeDomain)
+    assert model.comparable(done)['disks'] == model.comparable(live)['disks']   # no change: the same disk
+    other = complete(spec.from_options(options(disks=[dict(pool='images', volume='other.qcow2')])), live, FakeDomain)
+    assert other['disks'][0]['volume'] == 'other.qcow2' and other['disks'][0]['target'] == 'vdb'
+    by_volume = model.read(_xml.parse(LIVE.replace("<source file='/images/g1.qcow2'/>",
+                                                   "<source pool='images' volume='g1.qcow2'/>")))
+    done = complete(spec.from_options(options(disks=[dict(path='/images/g1.qcow2')])), by_volume, FakeDomain)
+    assert model.comparable(done)['disks'] == model.comparable(by_volume)['disks']
 
 
 def test_new_nic_gets_a_stable_mac_that_nobody_has():
