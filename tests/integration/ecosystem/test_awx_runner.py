@@ -212,3 +212,17 @@ def _site_and_guests(lab, tmp_path, h1, h2, inventory):
     assert [line for line in report[0]['res']['msg'] if line.startswith(GUEST + ': ')
             and line.endswith(' on ' + h1.name)], report[0]['res']['msg']
     assert where(h1, GUEST) == 'running' and where(h2, GUEST) is None
+
+    # the guest drift check (its template's job type is check; then a run job) finds nothing to put back: the guest,
+    # its NIC and its volume (which the fleet check names by pool, the deployment attached by path) are as deployed
+    drift = survey_vars(lab, 'playbooks/drift.yml', dict(guests_hosts=h1.name))
+    for check in (True, False):
+        job = run_job(lab, tmp_path, 'playbooks/drift.yml', drift, check=check, inventory=inventory)
+        assert job.status == 'successful' and job.rc == 0, job.stdout.read()[-3000:]
+        found = [e['event_data'] for e in job.events if e.get('event') == 'runner_on_ok'
+                 and e.get('event_data', {}).get('task', '').endswith("Every hypervisor's guests, from the controller, "
+                                                                       "in one task")]
+        assert len(found) == 1, [e.get('event_data', {}).get('task') for e in job.events]
+        result = found[0]['res']
+        assert result['changed'] is False and result['actions'] == [], result.get('actions')
+        assert list(result['hypervisors']) == [h1.name] and GUEST in result['hypervisors'][h1.name]['domains']
