@@ -219,9 +219,9 @@ def _site_and_guests(lab, tmp_path, h1, h2, inventory):
     for check in (True, False):
         job = run_job(lab, tmp_path, 'playbooks/drift.yml', drift, check=check, inventory=inventory)
         assert job.status == 'successful' and job.rc == 0, job.stdout.read()[-3000:]
+        fleet_task = "Every hypervisor's guests, from the controller, in one task"
         found = [e['event_data'] for e in job.events if e.get('event') == 'runner_on_ok'
-                 and e.get('event_data', {}).get('task', '').endswith("Every hypervisor's guests, from the controller, "
-                                                                       "in one task")]
+                 and e.get('event_data', {}).get('task', '').endswith(fleet_task)]
         assert len(found) == 1, [e.get('event_data', {}).get('task') for e in job.events]
         result = found[0]['res']
         assert result['changed'] is False and result['actions'] == [], result.get('actions')
