@@ -335,7 +335,7 @@ class Volume(Resource):
             now[key] = self.desired[key]
         if changed:
             self._plan_permissions(plan, changed, now)
-        self._predicted = dict(self._facts(), capacity=now['capacity'])
+        self._predicted = dict(self._facts(live), capacity=now['capacity'])
 
     def _plan_grow(self, plan, size):
         running = guests_using(self.conn, self.live['path'], self.pool_name, self.name, running_only=True)
@@ -498,8 +498,9 @@ class Volume(Resource):
             self._directory = _xml.parse(self.pool.XMLDesc(0)).findtext('target/path') or ''
         return self._directory or None
 
-    def _facts(self):
-        live = model.read(_xml.parse(self.vol.XMLDesc(0)))
+    def _facts(self, live=None):
+        """What the volume is; `live`: its model as validate() just read it (not read again)."""
+        live = live or model.read(_xml.parse(self.vol.XMLDesc(0)))
         return dict(name=self.name, pool=self.pool_name, path=live['path'], key=self.vol.key(), format=live['format'],
                     capacity=live['capacity'], allocation=live['allocation'], backing=live['backing'])
 

@@ -77,6 +77,9 @@ def test_a_no_op_batch_opens_one_connection_and_reads_each_pool_once(conn, run, 
     assert opened == ['test:///default']
     assert libvirt_calls.count('storagePoolLookupByName') == 2, libvirt_calls.calls
     assert libvirt_calls.count('refresh') == 2, libvirt_calls.calls
+    # no capability query, no listing of guests or volumes: per volume a lookup, its marker's and its XML
+    assert libvirt_calls.capability_queries() == [] and libvirt_calls.count('listAllDomains') == 0
+    assert libvirt_calls.count('listAllVolumes') == 0 and libvirt_calls.count('XMLDesc') <= 2 * len(items) + 2
 
 
 def test_a_base_and_its_overlays_and_a_clone_in_one_batch_on_a_first_run(conn, run):
