@@ -63,6 +63,7 @@ class Volume(Resource):
         self.source = None
         self.backing = None
         self.made_by = None    # the earlier item of the batch that makes the backing image or clone source
+        self.sized_by_user = False
         self._directory = None
         self._predicted = None
         self.partial = None    # the marker of an upload that did not finish
@@ -107,6 +108,7 @@ class Volume(Resource):
 
     def _desired_from_options(self):
         if self.params.get('capacity') is not None:
+            self.sized_by_user = True
             self.desired['capacity'] = model.capacity('capacity', self.params['capacity'])
         if self.params.get('format'):
             self.desired['format'] = self.params['format']
@@ -416,7 +418,11 @@ class Volume(Resource):
             self.source.volume, self.source.format, self.source.size = made, live['format'], live['capacity']
         if live['format'] and self.pool_type != 'logical' and not self.backing:
             self.desired.setdefault('format', live['format'])
-        size = self.desired.setdefault('capacity', live['capacity'])
+        if not self.sized_by_user:
+            if self.backing is not None:   # an overlay is as large as the base the earlier item really made
+                self.desired['capacity'] = live['capacity']
+            return
+        size = self.desired['capacity']
         if size < live['capacity']:
             raise KvmError('create', KIND, self.label, '%s is smaller than %s (%s), made by an earlier item: a volume is '
                            'never shrunk; nothing was created' % (model.human(size), other.label,
