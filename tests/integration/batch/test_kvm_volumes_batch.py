@@ -10,6 +10,8 @@ import tempfile
 import pytest
 
 from harness import contract, fails, ok, purge
+# the storage suite's loopback HTTP server (a fixture, used by name) and its test image
+from storage.test_storage_volumes import http_server, make_image  # noqa: F401  pylint: disable=unused-import
 
 SLOT = int(os.environ.get('KVMOPS_TEST_SLOT', '0'))
 PREFIX = 'kvmtbv%s-' % (SLOT or '')
@@ -30,6 +32,14 @@ def pools(conn):
     finally:
         purge(conn, PREFIX)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def workdir():
+    """Where http_server serves from (www/)."""
+    path = tempfile.mkdtemp(prefix=PREFIX, dir='/var/tmp')
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def image_info(path):
@@ -84,3 +94,23 @@ def test_bad_input_names_the_item_and_leaves_the_pools_unchanged(conn, pools):
     assert result['parameter'] == 'volumes[1].capacity' and 'shrink' in result['msg'], result
     assert volumes_of(conn, a) == ['keep.qcow2'] and volumes_of(conn, b) == []
     assert image_info(os.path.join(pools[a], 'keep.qcow2'))['virtual-size'] == 8 * MiB
+
+
+def test_an_overlay_on_a_base_the_same_task_downloads(conn, pools, http_server):  # noqa: F811
+    """The base's size and format are known only once it is downloaded: the overlay is predicted without a size and
+    made as large as the base the download made; check mode downloads nothing."""
+    a = sorted(pools)[0]
+    root, url, requests = http_server
+    checksum = make_image(os.path.join(root, 'base.qcow2'), size='24M')
+    items = [dict(pool=a, name='dl.qcow2', source=dict(url=url + '/base.qcow2', checksum=checksum)),
+             dict(pool=a, name='over.qcow2', backing='dl.qcow2')]
+    predicted = ok('kvm_volumes', dict(volumes=items), check=True)
+    assert requests == [] and volumes_of(conn, a) == []
+    base = os.path.join(pools[a], 'dl.qcow2')
+    assert predicted['actions'][1] == ("create volume '%s/over.qcow2': qcow2, overlay on %s (which this run creates "
+                                       "first)" % (a, base))
+    _predicted, applied, _last = contract('kvm_volumes', dict(volumes=items))
+    assert len(requests) == 1   # downloaded once, by the first real run
+    assert applied['volumes']['%s/over.qcow2' % a]['volume']['capacity'] == 24 * MiB
+    overlay = image_info(os.path.join(pools[a], 'over.qcow2'))
+    assert overlay['backing-filename'] == base and overlay['virtual-size'] == 24 * MiB
