@@ -228,31 +228,15 @@ diff:
 
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.module import KvmModule
 from ansible_collections.kvmops.kvm.plugins.module_utils._storage.volume import Volume
-from ansible_collections.kvmops.kvm.plugins.module_utils._storage.volume_model import FORMATS
+from ansible_collections.kvmops.kvm.plugins.module_utils._storage import volume_options as options
 
 
 def argument_spec():
-    return dict(
-        pool=dict(type='str', required=True),
-        name=dict(type='str', required=True),
-        state=dict(type='str', default='present', choices=['present', 'absent']),
-        capacity=dict(type='raw'),
-        format=dict(type='str', choices=list(FORMATS)),
-        backing=dict(type='str'),
-        source=dict(type='dict', options=dict(
-            volume=dict(type='str'),
-            pool=dict(type='str'),
-            file=dict(type='path'),
-            url=dict(type='str'),
-            checksum=dict(type='str'))),
-        owner=dict(type='raw'),
-        group=dict(type='raw'),
-        mode=dict(type='raw'),
-    )
+    return options.argument_spec()
 
 
 def main():
-    KvmModule(argument_spec(), mutually_exclusive=[('backing', 'source')]).run(Volume)
+    KvmModule(argument_spec(), mutually_exclusive=options.MUTUALLY_EXCLUSIVE).run(Volume)
 
 
 if __name__ == '__main__':

@@ -42,6 +42,12 @@ def _stops_all(exc):
             or bool(getattr(exc, 'details', None) and exc.details.get('connection_lost')))
 
 
+def key_of(resource):
+    """What identifies an object of a batch, its results' key: Resource.key (its name, or more for an object named
+    only inside a container, a pool's volume), the name for an object that does not say."""
+    return getattr(resource, 'key', None) or resource.name
+
+
 def _summary(results):
     """What a batch did as a whole: changed if any object changed, every action in order, and one diff
     (before/after keyed by the names of the objects that differ) for Ansible's --diff."""
@@ -133,7 +139,9 @@ class KvmModule(object):
 
     def run_many(self, resource_class, param_sets, results_key='results', keep_going=False, parallel=None):
         """Converge many objects of one kind over this run's connection: every input is validated before any
-        object is touched, then each gets its own plan, diff, actions and result, keyed by its name.
+        object is touched, then each gets its own plan, diff, actions and result, keyed by its name (its
+        `key`: a volume's is '<pool>/<name>'). Each item is validated knowing the items before it (`earlier`),
+        so it may use what they will make (an overlay on a base image the batch creates first).
         Bad input fails the run before anything changes, naming the item (`results_key[i].option`).
         A failure while converging names the object; what was done before it is returned with the failure.
         keep_going: a failed object does not stop the others; each failure is reported in its own result
@@ -231,10 +239,10 @@ class KvmModule(object):
             except Exception as exc:  # pylint: disable=broad-except
                 if not keep_going or _stops_all(exc):
                     raise
-                results[resource.name] = self._failed_item(exc, resource, plan)
-                failed.append(resource.name)
+                results[key_of(resource)] = self._failed_item(exc, resource, plan)
+                failed.append(key_of(resource))
                 continue
-            results[resource.name] = dict(item, changed=plan.changed, actions=plan.describe(), diff=plan.diff)
+            results[key_of(resource)] = dict(item, changed=plan.changed, actions=plan.describe(), diff=plan.diff)
 
     def _failed_item(self, exc, resource, plan, trace=None):
         msg, details = self._failure(exc, resource)
@@ -253,21 +261,22 @@ class KvmModule(object):
                 resource.plan(plan)
                 planned.append((resource, plan))
             except Exception as exc:  # pylint: disable=broad-except
-                outcome[resource.name] = self._failed_item(exc, resource, plan)
+                outcome[key_of(resource)] = self._failed_item(exc, resource, plan)
         if not self.check_mode:
             errors = self._apply_in_lanes([item for item in planned if item[1].actions], parallel)
             for resource, plan in planned:
-                if resource.name in errors:
-                    exc, trace = errors[resource.name]
-                    outcome[resource.name] = self._failed_item(exc, resource, plan, trace)
+                if key_of(resource) in errors:
+                    exc, trace = errors[key_of(resource)]
+                    outcome[key_of(resource)] = self._failed_item(exc, resource, plan, trace)
         for resource, plan in planned:
-            if resource.name not in outcome:
-                outcome[resource.name] = dict(resource.result(), changed=plan.changed, actions=plan.describe(),
-                                              diff=plan.diff)
+            key = key_of(resource)
+            if key not in outcome:
+                outcome[key] = dict(resource.result(), changed=plan.changed, actions=plan.describe(), diff=plan.diff)
         for resource in resources:   # keyed in list order
-            results[resource.name] = outcome[resource.name]
-            if outcome[resource.name].get('failed'):
-                failed.append(resource.name)
+            key = key_of(resource)
+            results[key] = outcome[key]
+            if outcome[key].get('failed'):
+                failed.append(key)
 
     @staticmethod
     def _apply_in_lanes(items, parallel):
@@ -278,14 +287,14 @@ class KvmModule(object):
             resource.lane = number
             getattr(resource, 'apply', lambda plan: plan.apply())(plan)
         errors = in_lanes(items, parallel, apply)
-        return dict((items[index][0].name, error) for index, error in errors.items())
+        return dict((key_of(items[index][0]), error) for index, error in errors.items())
 
     def validated(self, resource_class, param_sets, results_key, indexes=None):
         """Every item built and validated, before any is touched; bad input names the item.
         indexes: the items' places in the task's list, as bad input names them (when these are some of them)."""
         resources = [resource_class(self, params) for params in param_sets]
-        names = [resource.name for resource in resources]
-        twice = sorted(set(name for name in names if names.count(name) > 1))
+        keys = [key_of(resource) for resource in resources]
+        twice = sorted(set(key for key in keys if keys.count(key) > 1))
         if twice:
             raise ParameterError(results_key, 'each name may appear once; given more than once: %s'
                                  % ', '.join(twice))
@@ -296,12 +305,14 @@ class KvmModule(object):
                     # run_fleet() hands its items out without it: here nothing would use it
                     raise ParameterError('hypervisor', 'names one of the task\'s hypervisors, so it needs '
                                          'hypervisors ({name: libvirt URI}); without them every item goes to uri')
+                # what the items before it will make (a volume's base image made by the same run)
+                resource.earlier = resources[:index]
                 resource.validate()
             except ParameterError as exc:
                 where = '%s[%d].%s' % (results_key, indexes[index] if indexes else index, exc.parameter)
                 if item_spec is not None and exc.parameter.split('.')[0].split('[')[0] not in item_spec:
                     where = exc.parameter   # an option of the task that all items share, not one of the item
-                raise ParameterError(where, '(%s %s) %s' % (resource.KIND or 'item', resource.name, exc.problem))
+                raise ParameterError(where, '(%s %s) %s' % (resource.KIND or 'item', key_of(resource), exc.problem))
             self._note_ignored(resource, item_spec)
         return resources
 

@@ -26,12 +26,19 @@ class Resource(object):
     KIND = None            # the object's kind as messages and actions name it ('domain', 'network', ...)
     uses_events = False    # True: the engine starts a libvirt event loop before connecting
     lane = None            # the lane that applies this object's plan in a batch applied side by side (run_many)
+    earlier = ()           # in a batch: the items before this one, validated already (what they will make first)
 
     def __init__(self, module, params=None):
         self.module = module
         self.params = module.params if params is None else params
         self.name = self.params.get('name')
         self.state = self.params.get('state')
+
+    @property
+    def key(self):
+        """What identifies the object in a batch (its results' key, unique in the batch): its name; an object
+        that is named only inside a container (a pool's volume) says more."""
+        return self.name
 
     @property
     def conn(self):

@@ -10,6 +10,7 @@ import os
 
 from ansible_collections.kvmops.kvm.plugins.module_utils._storage import download as _download
 from ansible_collections.kvmops.kvm.plugins.module_utils._storage import permissions
+from ansible_collections.kvmops.kvm.plugins.module_utils._storage import volume_batch as batch
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine import validate as check
 from ansible_collections.kvmops.kvm.plugins.module_utils._storage import volume_model as model
 from ansible_collections.kvmops.kvm.plugins.module_utils._storage import volume_source as sources
@@ -61,9 +62,17 @@ class Volume(Resource):
         self.desired = {}
         self.source = None
         self.backing = None
+        self.made_by = None    # the earlier item of the batch that makes the backing image or clone source
+        self.sized_by_user = False
+        self._directory = None
         self._predicted = None
         self.partial = None    # the marker of an upload that did not finish
         self.replaced = None   # the volume that upload left incomplete, replaced by this run
+
+    @property
+    def key(self):
+        """A volume is named within its pool: '<pool>/<name>' keys it in a batch."""
+        return self.label
 
     # ------------------------------------------------------------ validation (reads only)
 
@@ -99,6 +108,7 @@ class Volume(Resource):
 
     def _desired_from_options(self):
         if self.params.get('capacity') is not None:
+            self.sized_by_user = True
             self.desired['capacity'] = model.capacity('capacity', self.params['capacity'])
         if self.params.get('format'):
             self.desired['format'] = self.params['format']
@@ -110,6 +120,10 @@ class Volume(Resource):
                                            'source.url (download)%s' % (', not %s' % ' and '.join(kinds) if kinds else ''))
 
     def _read_pool(self):
+        # once per pool and run: a batch's items read the same pool (and nothing changes before all are read)
+        self.pool, self.pool_type = self.module.remembered(('pool', self.pool_name), self._pool_of_run)
+
+    def _pool_of_run(self):
         self.pool = lookup_pool(self.conn, self.pool_name)
         if self.pool is None:
             raise ParameterError('pool', "there is no pool '%s' (kvmops.kvm.kvm_pool creates one)" % self.pool_name)
@@ -121,6 +135,7 @@ class Volume(Resource):
             self.pool.refresh(0)   # volumes made outside libvirt (qemu-img, cp) count too
         except libvirt.libvirtError:
             pass
+        return self.pool, self.pool_type
 
     def _lookup(self):
         return lookup_volume(self.pool, self.pool_name, self.name)
@@ -132,7 +147,8 @@ class Volume(Resource):
         if self.params.get('backing'):
             self._resolve_backing(logical)
         elif self.params.get('source'):
-            self.source = sources.resolve(self.conn, self.params['source'], self.pool, self.pool_name)
+            self.source = self._clone_of_earlier() or sources.resolve(self.conn, self.params['source'], self.pool,
+                                                                      self.pool_name)
             self._check_source()
         elif 'capacity' not in self.desired:
             raise ParameterError('capacity', 'a new volume needs its capacity (e.g. 10G), a backing image or a source')
@@ -140,8 +156,23 @@ class Volume(Resource):
         size = self.desired.get('capacity') or (self.source.size if self.source else None)
         if size:
             self._check_free_space(size, 'a new volume of %s' % model.human(size))
-        if not logical and not downloading:   # a download's format is its image's, known once downloaded
-            self.desired.setdefault('format', self.source.format if self.source else 'qcow2')
+        fmt = self.source.format if self.source else 'qcow2'
+        if not logical and not downloading and fmt:   # a download's format is its image's, known once downloaded
+            self.desired.setdefault('format', fmt)
+
+    def _clone_of_earlier(self):
+        """A clone of a volume an earlier item of the batch creates: its Source, resolved when this one is made."""
+        given = self.params['source']
+        if not given.get('volume'):
+            return None
+        pool_name = given.get('pool') or self.pool_name
+        self.made_by = batch.made_earlier(self, pool_name, given['volume'], 'source.volume')
+        if self.made_by is None:
+            return None
+        if given.get('checksum'):
+            raise ParameterError('source.checksum', 'a checksum verifies a file or a download, not a clone')
+        promised = batch.promise(self.made_by)
+        return sources.Source('volume', self.made_by.label, promised['format'], promised['capacity'])
 
     def _resolve_backing(self, logical):
         if logical:
@@ -149,7 +180,13 @@ class Volume(Resource):
         if self.desired.get('format', 'qcow2') != 'qcow2':
             raise ParameterError('format', 'an overlay on a backing image is a qcow2 volume, not %s' % self.desired['format'])
         value = self.params['backing']
-        if value.startswith('/'):
+        self.made_by = batch.made_earlier(self, self.pool_name, value, 'backing')
+        if self.made_by is not None:
+            backing = batch.promise(self.made_by)
+            if backing['path'] is None:
+                raise ParameterError('backing', "volume '%s' is made by an earlier item of this batch in a pool without "
+                                                "a target path: an overlay needs its base's path" % self.made_by.label)
+        elif value.startswith('/'):
             backing = self._backing_by_path(value)
         else:
             try:
@@ -160,6 +197,8 @@ class Volume(Resource):
             backing = model.read(_xml.parse(volume.XMLDesc(0)))
         self.backing = dict(path=backing['path'], format=backing['format'] or 'raw', size=backing['capacity'])
         self.desired['backing'] = self.backing['path']
+        if self.backing['size'] is None:   # a base this run downloads first: its size is known once it is made
+            return
         size = self.desired.setdefault('capacity', self.backing['size'])
         if size < self.backing['size']:
             raise ParameterError('capacity', '%s is smaller than the backing image %s (%s): an overlay is at least as '
@@ -271,12 +310,13 @@ class Volume(Resource):
 
     def _create_detail(self):
         parts = []
+        first = ' (which this run creates first)' if self.made_by is not None else ''
         if self.source:
-            parts.append(self.source.describe())
+            parts.append(self.source.describe() + first)
         if self.desired.get('format'):
             parts.append(self.desired['format'])
         if self.backing:
-            parts.append('overlay on %s' % self.backing['path'])
+            parts.append('overlay on %s%s' % (self.backing['path'], first))
         if 'capacity' in self.desired:
             parts.append(model.human(self.desired['capacity']))
         return ', '.join(parts)
@@ -297,7 +337,7 @@ class Volume(Resource):
             now[key] = self.desired[key]
         if changed:
             self._plan_permissions(plan, changed, now)
-        self._predicted = dict(self._facts(), capacity=now['capacity'])
+        self._predicted = dict(self._facts(live), capacity=now['capacity'])
 
     def _plan_grow(self, plan, size):
         running = guests_using(self.conn, self.live['path'], self.pool_name, self.name, running_only=True)
@@ -349,6 +389,8 @@ class Volume(Resource):
     # ------------------------------------------------------------ the create action
 
     def _create(self):
+        if self.made_by is not None:
+            self._resolve_made_by()
         source = self.source
         if source is None:
             self.vol = self.pool.createXML(self._definition(self.desired.get('capacity'), backing=self.backing), 0)
@@ -361,6 +403,30 @@ class Volume(Resource):
         else:
             self._download_and_create(source)
         self._drop_marker()
+
+    def _resolve_made_by(self):
+        """The base image or clone source an earlier item of the batch made: read now that it is there."""
+        other = self.made_by
+        made = lookup_volume(other.pool, other.pool_name, other.name)
+        if made is None:
+            raise KvmError('create', KIND, self.label, "its %s '%s' was to be made by an earlier item of this batch, "
+                           "which did not make it" % ('backing image' if self.backing else 'source', other.label))
+        live = model.read(_xml.parse(made.XMLDesc(0)))
+        if self.backing is not None:
+            self.backing = dict(path=live['path'], format=live['format'] or 'raw', size=live['capacity'])
+        else:
+            self.source.volume, self.source.format, self.source.size = made, live['format'], live['capacity']
+        if live['format'] and self.pool_type != 'logical' and not self.backing:
+            self.desired.setdefault('format', live['format'])
+        if not self.sized_by_user:
+            if self.backing is not None:   # an overlay is as large as the base the earlier item really made
+                self.desired['capacity'] = live['capacity']
+            return
+        size = self.desired['capacity']
+        if size < live['capacity']:
+            raise KvmError('create', KIND, self.label, '%s is smaller than %s (%s), made by an earlier item: a volume is '
+                           'never shrunk; nothing was created' % (model.human(size), other.label,
+                                                                  model.human(live['capacity'])))
 
     def _mark_partial(self):
         if self.partial is None:
@@ -430,10 +496,17 @@ class Volume(Resource):
     # ------------------------------------------------------------ result
 
     def _pool_path(self):
-        return _xml.parse(self.pool.XMLDesc(0)).findtext('target/path')
+        return self.pool_directory()
 
-    def _facts(self):
-        live = model.read(_xml.parse(self.vol.XMLDesc(0)))
+    def pool_directory(self):
+        """The pool's target path (None when it has none), read once."""
+        if self._directory is None:
+            self._directory = _xml.parse(self.pool.XMLDesc(0)).findtext('target/path') or ''
+        return self._directory or None
+
+    def _facts(self, live=None):
+        """What the volume is; `live`: its model as validate() just read it (not read again)."""
+        live = live or model.read(_xml.parse(self.vol.XMLDesc(0)))
         return dict(name=self.name, pool=self.pool_name, path=live['path'], key=self.vol.key(), format=live['format'],
                     capacity=live['capacity'], allocation=live['allocation'], backing=live['backing'])
 

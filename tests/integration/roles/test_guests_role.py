@@ -217,3 +217,52 @@ def test_a_failed_guest_does_not_stop_the_others_and_a_restart_is_named(env, tmp
     assert domains[good]['restart_required'] and domains[good]['changed'], domains
     dom = conn.lookupByName(good)
     assert dom.isActive() and "<memory unit='KiB'>163840</memory>" in dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+
+
+def test_a_base_image_and_the_overlays_on_it_are_made_by_one_task_on_a_first_run(env, tmp_path):
+    """The README's example: a base image (not attached) listed before the overlays of two guests. One kvm_volumes
+    task makes them in list order: check mode predicts the overlays on the base the run makes first, the run makes
+    exactly that, and the rerun changes nothing."""
+    kernel, initrd = _tiny()
+    base = PREFIX + 'base.qcow2'
+
+    def tiny(name, volumes):
+        return dict(name=PREFIX + name, memory='64MiB', vcpus=1, type='qemu', kernel=kernel, initrd=initrd,
+                    graphics=dict(type='none'), state='present', volumes=volumes)
+    guests = [tiny('ov1', [dict(name=base, pool=POOL, capacity='32MiB', attach=False),
+                           dict(name=PREFIX + 'ov1.qcow2', pool=POOL, backing=base)]),
+              tiny('ov2', [dict(name=PREFIX + 'ov2.qcow2', pool=POOL, backing=base, capacity='48MiB')])]
+    keys = ['%s/%s' % (POOL, name) for name in (base, PREFIX + 'ov1.qcow2', PREFIX + 'ov2.qcow2')]
+    try:
+        records, _out = play(tmp_path, guests, check=True)
+        predicted = task(records, "The guests' volumes")[0]
+        assert predicted['_action'] == 'kvmops.kvm.kvm_volumes' and list(predicted['volumes']) == keys, predicted
+        assert predicted['volumes'][keys[1]]['actions'] == [
+            "create volume '%s': qcow2, overlay on %s/%s (which this run creates first), 32 MiB" % (keys[1], POOL_DIR, base)]
+        assert not os.path.exists(os.path.join(POOL_DIR, base))
+
+        records, _out = play(tmp_path, guests)
+        made = task(records, "The guests' volumes")
+        assert len(made) == 1 and made[0]['actions'] == predicted['actions'], made
+        for name in ('ov1', 'ov2'):
+            overlay = os.path.join(POOL_DIR, '%s%s.qcow2' % (PREFIX, name))
+            info = json.loads(subprocess.run(['qemu-img', 'info', '-U', '--output=json', overlay], check=True,
+                                             capture_output=True, text=True).stdout)
+            assert info['backing-filename'] == os.path.join(POOL_DIR, base), info
+            assert overlay in env.lookupByName(PREFIX + name).XMLDesc()   # attached by path
+        assert base not in env.lookupByName(PREFIX + 'ov1').XMLDesc()      # attach: false
+
+        for check in (True, False):
+            records, _out = play(tmp_path, guests, check=check)
+            assert changed(records) == [], records
+    finally:
+        for name in ('ov1', 'ov2'):
+            try:
+                env.lookupByName(PREFIX + name).undefine()
+            except libvirt.libvirtError:
+                pass
+        pool = env.storagePoolLookupByName(POOL)
+        pool.refresh(0)
+        for volume in pool.listAllVolumes():
+            if volume.name() in (base, PREFIX + 'ov1.qcow2', PREFIX + 'ov2.qcow2'):
+                volume.delete(0)
