@@ -443,9 +443,7 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._domain import options
 
 
 def argument_spec():
-    item = dict(options.argument_spec(), **fleet.ITEM_OPTIONS)
-    return dict(domains=dict(type='list', elements='dict', options=item, mutually_exclusive=options.MUTUALLY_EXCLUSIVE),
-                **fleet.OPTIONS)
+    return fleet.batch_argument_spec('domains', options.argument_spec(), options.MUTUALLY_EXCLUSIVE)
 
 
 def main():

@@ -313,9 +313,7 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._network import options
 
 
 def argument_spec():
-    item = dict(options.argument_spec(), **fleet.ITEM_OPTIONS)
-    return dict(networks=dict(type='list', elements='dict', options=item, mutually_exclusive=options.MUTUALLY_EXCLUSIVE),
-                **fleet.OPTIONS)
+    return fleet.batch_argument_spec('networks', options.argument_spec(), options.MUTUALLY_EXCLUSIVE)
 
 
 def main():

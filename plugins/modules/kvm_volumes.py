@@ -238,9 +238,7 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._storage import volume_
 
 
 def argument_spec():
-    item = dict(options.argument_spec(), **fleet.ITEM_OPTIONS)
-    return dict(volumes=dict(type='list', elements='dict', options=item, mutually_exclusive=options.MUTUALLY_EXCLUSIVE),
-                **fleet.OPTIONS)
+    return fleet.batch_argument_spec('volumes', options.argument_spec(), options.MUTUALLY_EXCLUSIVE)
 
 
 def main():

@@ -17,6 +17,15 @@ OPTIONS = dict(hypervisors=dict(type='dict'), parallel_hypervisors=dict(type='in
 ITEM_OPTIONS = dict(hypervisor=dict(type='str'))
 
 
+def batch_argument_spec(results_key, item_spec, mutually_exclusive=None):
+    """A batch module's options: the list `results_key` of items, each with the single module's options and
+    `hypervisor`, and the fleet form's (KvmModule.run_many_or_fleet)."""
+    spec = {results_key: dict(type='list', elements='dict', options=dict(item_spec, **ITEM_OPTIONS),
+                              mutually_exclusive=mutually_exclusive or [])}
+    spec.update(OPTIONS)
+    return spec
+
+
 class Member(object):
     """One hypervisor of the run: its name and URI, the module as it sees it, its objects and what became of
     them."""
