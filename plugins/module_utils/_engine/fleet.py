@@ -10,6 +10,7 @@ from ansible.module_utils.six import string_types
 
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import ParameterError
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.lanes import in_lanes
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.plan import batch_summary, failures_message
 
 
 # what a batch module adds for its fleet form: the task's hypervisors, and which of them an item belongs to
@@ -46,19 +47,12 @@ class Member(object):
         self.error = dict(details, msg=msg)
 
     def result(self, results_key):
-        differing = [name for name, item in self.results.items()
-                     if item.get('diff', {}).get('before') or item.get('diff', {}).get('after')]
-        out = dict(uri=self.uri, changed=any(item['changed'] for item in self.results.values()),
-                   actions=[action for item in self.results.values() for action in item.get('actions', [])],
-                   diff=dict(before=dict((name, self.results[name]['diff']['before']) for name in differing),
-                             after=dict((name, self.results[name]['diff']['after']) for name in differing)))
+        out = dict(batch_summary(self.results), uri=self.uri)
         out[results_key] = self.results
         if self.error:
             out.update(self.error, failed=True)
         elif self.failed_items:
-            out.update(failed=True, msg='%d of %d %s failed: %s' % (
-                len(self.failed_items), len(self.results), results_key,
-                '; '.join('%s: %s' % (name, self.results[name]['msg']) for name in self.failed_items)))
+            out.update(failed=True, msg=failures_message(self.results, self.failed_items, results_key))
         if self.failed_items:
             out['failed_' + results_key] = list(self.failed_items)
         return out

@@ -23,7 +23,8 @@ from ansible_collections.kvmops.kvm.plugins.module_utils._engine.errors import (
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.events import start_event_loop
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine.lanes import in_lanes
 from ansible_collections.kvmops.kvm.plugins.module_utils._engine import fleet
-from ansible_collections.kvmops.kvm.plugins.module_utils._engine.plan import PartialFailure, Plan
+from ansible_collections.kvmops.kvm.plugins.module_utils._engine.plan import (
+    PartialFailure, Plan, batch_summary, failures_message)
 
 
 _REPORTED = (MissingLibrary, ParameterError, KvmError, libvirt.libvirtError)
@@ -46,17 +47,6 @@ def key_of(resource):
     """What identifies an object of a batch, its results' key: Resource.key (its name, or more for an object named
     only inside a container, a pool's volume), the name for an object that does not say."""
     return getattr(resource, 'key', None) or resource.name
-
-
-def _summary(results):
-    """What a batch did as a whole: changed if any object changed, every action in order, and one diff
-    (before/after keyed by the names of the objects that differ) for Ansible's --diff."""
-    differing = [name for name, result in results.items() if result.get('diff', {}).get('before')
-                 or result.get('diff', {}).get('after')]
-    return dict(changed=any(result['changed'] for result in results.values()),
-                actions=[action for result in results.values() for action in result.get('actions', [])],
-                diff=dict(before=dict((name, results[name]['diff']['before']) for name in differing),
-                          after=dict((name, results[name]['diff']['after']) for name in differing)))
 
 
 class KvmModule(object):
@@ -162,11 +152,10 @@ class KvmModule(object):
                 self.one_by_one(resources, keep_going, results, failed)
         except Exception as exc:  # pylint: disable=broad-except
             self._fail_with(exc, None, **{results_key: results})
-        summary = _summary(results)
+        summary = batch_summary(results)
         if failed:
-            self._fail('%d of %d %s failed: %s' % (len(failed), len(results), results_key, '; '.join(
-                '%s: %s' % (name, results[name]['msg']) for name in failed)),
-                **dict(summary, **{results_key: results, 'failed_' + results_key: failed}))
+            self._fail(failures_message(results, failed, results_key),
+                       **dict(summary, **{results_key: results, 'failed_' + results_key: failed}))
         self._finish()
         self.ansible.exit_json(**dict(summary, **{results_key: results}))
 
@@ -199,18 +188,13 @@ class KvmModule(object):
                 member.view.close()
             self._fail_with(exc, None)
         results = dict((member.name, member.result(results_key)) for member in found)
-        differing = [name for name, result in results.items() if result['diff']['before'] or result['diff']['after']]
-        summary = dict(changed=any(result['changed'] for result in results.values()),
-                       actions=['%s: %s' % (name, action) for name, result in results.items()
-                                for action in result['actions']],
-                       diff=dict(before=dict((name, results[name]['diff']['before']) for name in differing),
-                                 after=dict((name, results[name]['diff']['after']) for name in differing)),
-                       hypervisors=results)
+        # the hypervisors' results summed up as a batch's objects' are; each action says where it happened
+        summary = batch_summary(results)
+        summary.update(hypervisors=results, actions=['%s: %s' % (name, action) for name, result in results.items()
+                                                     for action in result['actions']])
         failed = [member.name for member in found if results[member.name].get('failed')]
         if failed:
-            self._fail('%d of %d hypervisors failed: %s' % (len(failed), len(found), '; '.join(
-                '%s: %s' % (name, results[name]['msg']) for name in failed)),
-                failed_hypervisors=failed, **summary)
+            self._fail(failures_message(results, failed, 'hypervisors'), failed_hypervisors=failed, **summary)
         self._finish()
         self.ansible.exit_json(**summary)
 

@@ -112,3 +112,21 @@ class PartialFailure(KvmError):
         else:
             reason = '%s (nothing was changed before it)' % reason
         super(PartialFailure, self).__init__(error.action, error.kind, error.name, reason, **details)
+
+
+def batch_summary(results):
+    """What a batch did as a whole, from its objects' results keyed by name: changed if any object changed, every
+    action in order, and one diff (before/after keyed by the names of the objects that differ) for Ansible's
+    --diff."""
+    differing = [name for name, result in results.items() if result.get('diff', {}).get('before')
+                 or result.get('diff', {}).get('after')]
+    return dict(changed=any(result['changed'] for result in results.values()),
+                actions=[action for result in results.values() for action in result.get('actions', [])],
+                diff=dict(before=dict((name, results[name]['diff']['before']) for name in differing),
+                          after=dict((name, results[name]['diff']['after']) for name in differing)))
+
+
+def failures_message(results, failed, what):
+    """'<n> of <m> <what> failed: <name>: <msg>; ...' for the failed objects of a batch's results."""
+    return '%d of %d %s failed: %s' % (len(failed), len(results), what, '; '.join(
+        '%s: %s' % (name, results[name]['msg']) for name in failed))
